@@ -1,0 +1,1 @@
+"""Media: find recordings, read their metadata, decode their audio and frames with ffmpeg."""

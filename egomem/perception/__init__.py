@@ -1,0 +1,1 @@
+"""Perception: turn decoded media into records of what was heard and seen."""
