@@ -1,0 +1,85 @@
+"""The local service: a JSON API over the same runtime the CLI uses, bound to loopback by default."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from egomem.runtime import Runtime
+from egomem.store.base import EventFilter
+
+
+class AskRequest(BaseModel):
+    question: str
+    at: datetime | None = None
+    choices: dict[str, str] | None = None
+
+
+def create_app(rt: Runtime) -> FastAPI:
+    from egomem.reasoning.answer import Reasoner
+
+    app = FastAPI(title="egomem", version="0.1.0")
+    lock = threading.Lock()  # the embedded shard and models are used by one request at a time
+    reasoner = Reasoner(rt.store, rt.text_embedder, lambda: [i.name for i in rt.identities.identities() if i.name])
+
+    @app.get("/healthz")
+    def health() -> dict:
+        return {"ok": True}
+
+    @app.get("/v1/status")
+    def status() -> dict:
+        with lock:
+            return {
+                "models": [vars(c) for c in rt.component_status()],
+                "store": rt.store.stats(),
+                "recordings": len(rt.catalog.entries()),
+            }
+
+    @app.post("/v1/ask")
+    def ask(body: AskRequest) -> dict:
+        at = body.at or datetime.now().astimezone()
+        if at.tzinfo is None:
+            raise HTTPException(422, "`at` must carry a UTC offset")
+        with lock:
+            answer = reasoner.ask(body.question, at, body.choices)
+        return {
+            "answer": answer.choice,
+            "text": answer.text,
+            "abstained": answer.abstained,
+            "evidence": [
+                {"event_id": e.event_id, "start": e.start, "end": e.end, "place": e.place, "people": e.people, "quote": e.quote, "keyframe": e.keyframe}
+                for e in answer.evidence
+            ],
+        }
+
+    @app.get("/v1/events")
+    def events(day: str = Query(..., pattern=r"^\d{4}-\d{2}-\d{2}$")) -> list[dict]:
+        with lock:
+            found = rt.store.events(EventFilter(days=[day]))
+        return [
+            {"id": e.id, "start": e.start, "end": e.end, "place": e.place.label if e.place else None, "people": e.people,
+             "caption": e.caption, "transcript": e.transcript, "visible_text": e.visible_text, "keyframes": e.keyframes}
+            for e in found
+        ]
+
+    @app.get("/thumbnails/{recording_id}/{name}")
+    def thumbnail(recording_id: str, name: str) -> FileResponse:
+        root = rt.settings.thumbnails_dir.resolve()
+        path = (root / recording_id / name).resolve()
+        if root not in path.parents or not path.is_file():
+            raise HTTPException(404, "no such thumbnail")
+        return FileResponse(path, media_type="image/jpeg")
+
+    return app
+
+
+def serve(rt: Runtime, host: str, port: int) -> None:
+    import uvicorn
+
+    app = create_app(rt)
+    rt.text_embedder  # load before the first request, not during it  # noqa: B018
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,35 @@
+"""Which device a model runs on. One answer for every stage, from `Settings.device`."""
+
+from __future__ import annotations
+
+from egomem.errors import ConfigError
+
+
+def cuda_available() -> bool:
+    try:
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() > 0:
+            return True
+    except Exception:  # noqa: BLE001 - a broken CUDA install simply means "no GPU"
+        pass
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def resolve_device(setting: str) -> str:
+    """Turn "auto" | "cpu" | "cuda" into "cpu" or "cuda", refusing "cuda" when there is none."""
+    setting = setting.lower()
+    if setting == "auto":
+        return "cuda" if cuda_available() else "cpu"
+    if setting == "cpu":
+        return "cpu"
+    if setting == "cuda":
+        if not cuda_available():
+            raise ConfigError("EGOMEM_DEVICE=cuda but no CUDA device is visible")
+        return "cuda"
+    raise ConfigError(f"device must be auto, cpu or cuda, not {setting!r}")

@@ -1,0 +1,163 @@
+"""The composition root: settings in, loaded models and opened stores out.
+
+Everything is loaded lazily and at most once, so `egomem ask` never loads Whisper and a test
+session loads each model once. Each component reports what it is, or why it could not be loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from egomem.config import Settings
+from egomem.errors import EgomemError
+from egomem.perception.device import resolve_device
+
+if TYPE_CHECKING:
+    from egomem.memory.embedder import TextEmbedder
+    from egomem.memory.places import PlaceBook
+    from egomem.perception.clip import ClipEmbedder
+    from egomem.perception.faces import FaceAnalyzer
+    from egomem.perception.ocr import TextReader
+    from egomem.perception.speech import SpeechRecognizer
+    from egomem.store.catalog import Catalog
+    from egomem.store.edge import EdgeEventStore
+    from egomem.store.identities import IdentityIndex
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    loaded: bool
+    detail: str  # what is loaded, from where and on which device; or why not
+
+
+class Models:
+    """The loaded models. Separate from the stores so several memories (homes) can share one set."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.problems: dict[str, str] = {}  # component -> why it is unavailable
+
+    @cached_property
+    def device(self) -> str:
+        return resolve_device(self.settings.device)
+
+    @cached_property
+    def speech(self) -> SpeechRecognizer:
+        from egomem.perception.speech import SpeechRecognizer
+        from models import resolve
+
+        s = self.settings
+        return SpeechRecognizer(resolve(s.whisper_model, s.models_dir), device=self.device, compute_type=s.whisper_compute_type, vad=s.vad)
+
+    @cached_property
+    def faces(self) -> FaceAnalyzer | None:
+        if not self.settings.faces:
+            self.problems["faces"] = "disabled by configuration (EGOMEM_FACES=false)"
+            return None
+        from egomem.perception.faces import FaceAnalyzer
+
+        return FaceAnalyzer(detector=self.settings.face_detector)
+
+    @cached_property
+    def ocr(self) -> TextReader | None:
+        if not self.settings.ocr:
+            self.problems["ocr"] = "disabled by configuration (EGOMEM_OCR=false)"
+            return None
+        from egomem.perception.ocr import TextReader
+
+        return TextReader()
+
+    @cached_property
+    def clip(self) -> ClipEmbedder | None:
+        from egomem.perception.clip import ClipEmbedder, ClipSource
+
+        s = self.settings
+        try:
+            return ClipEmbedder(ClipSource(s.clip_model, s.clip_pretrained, s.clip_checkpoint), device=self.device)
+        except EgomemError as exc:
+            self.problems["clip"] = str(exc)
+            return None
+
+    @cached_property
+    def text_embedder(self) -> TextEmbedder:
+        from egomem.memory.embedder import TextEmbedder
+        from models import resolve
+
+        return TextEmbedder(resolve("all-MiniLM-L6-v2", self.settings.models_dir), name="all-MiniLM-L6-v2", device=self.device)
+
+    def status(self, load: bool = False) -> list[ComponentStatus]:
+        """Which models are loaded, from where, on which device. With load=True, try each one."""
+        rows: list[ComponentStatus] = []
+        for name in ("speech", "text_embedder", "faces", "ocr", "clip"):
+            if load or name in self.__dict__:
+                try:
+                    component: Any = getattr(self, name)
+                except EgomemError as exc:
+                    self.problems[name] = str(exc)
+                    component = None
+                if component is not None:
+                    rows.append(ComponentStatus(name, True, component.describe()))
+                    continue
+            rows.append(ComponentStatus(name, False, self.problems.get(name, "not loaded")))
+        return rows
+
+
+class Runtime:
+    """One memory (a data folder) with its stores, and the models that fill and query it."""
+
+    def __init__(self, settings: Settings, models: Models | None = None) -> None:
+        self.settings = settings
+        self.models = models or Models(settings)
+
+    # Shortcuts: the pipeline and the app read models through the runtime.
+    device = property(lambda self: self.models.device)
+    speech = property(lambda self: self.models.speech)
+    faces = property(lambda self: self.models.faces)
+    ocr = property(lambda self: self.models.ocr)
+    clip = property(lambda self: self.models.clip)
+    text_embedder = property(lambda self: self.models.text_embedder)
+
+    # -- memory -------------------------------------------------------------------------------
+
+    @cached_property
+    def store(self) -> EdgeEventStore:
+        from egomem.store.edge import EdgeEventStore
+
+        image_dim = self.clip.dim if self.clip else 512
+        return EdgeEventStore(self.settings.store_dir, text_dim=384, image_dim=image_dim)
+
+    @cached_property
+    def identities(self) -> IdentityIndex:
+        from egomem.store.identities import IdentityIndex
+
+        return IdentityIndex(self.settings.home / "identities", match_distance=self.settings.face_match_distance)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        from egomem.store.catalog import Catalog
+
+        return Catalog(self.settings.catalog_path)
+
+    @cached_property
+    def places(self) -> PlaceBook:
+        from egomem.memory.places import PlaceBook
+
+        return PlaceBook(self.settings.home / "places.json")
+
+    def component_status(self, load: bool = False) -> list[ComponentStatus]:
+        return self.models.status(load)
+
+    def close(self) -> None:
+        for name in ("store", "identities", "catalog"):
+            component = self.__dict__.pop(name, None)
+            if component is not None:
+                component.close()
+
+    def __enter__(self) -> "Runtime":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,469 @@
+"""The embedded event store: one Qdrant Edge shard in a folder, no server.
+
+Layout of the folder: Qdrant Edge's own files (`edge_config.json`, `wal/`, `segments/`) and our
+`.lock`, which holds the pid of the process that has the store open.
+
+What this module relies on, checked against qdrant-edge-py 0.9.0 (tests/test_store.py pins it):
+
+* Datetime payload indexes parse ISO 8601 strings with any whole-minute UTC offset and compare the
+  instants, so `start`/`end` keep the recording's own offset and ranges still work across offsets.
+  Offsets with seconds ("+05:30:15") are not parsed and would silently drop out of every range and
+  ordering, so `upsert` refuses them; naive strings would be taken as UTC, so both `upsert` and the
+  filters refuse naive datetimes.
+* `OrderBy("start")` on the datetime index sorts by instant (order_value is epoch microseconds).
+  A scroll with order_by returns no next-page offset and defaults to 10 results, so `events()`
+  counts first and asks for exactly that many.
+* `Bm25.embed_document` gives saturated term frequencies only and `embed_query` gives 1.0 per
+  token; inverse document frequency comes from the sparse vector's `Modifier.Idf`, computed by the
+  shard at query time. Documents and queries must go through the same Bm25 config.
+* Dense search on a named vector skips points that lack it; the image search still adds a
+  has-vector condition so that holds by construction.
+* Cosine vectors are stored L2-normalised as float32: vectors read back are unit length.
+* Every update goes to the WAL before it returns: a process killed (SIGKILL) without flush or
+  close loses nothing, the WAL is replayed on load. `upsert` flushes anyway so that what it wrote
+  is in the segments too, not only in the log.
+* Qdrant itself refuses a second open of the same shard (its WAL lock, "WouldBlock"), but with an
+  opaque message; our own flock comes first and names the holder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypedDict
+
+import qdrant_edge as qe
+
+from egomem.errors import StoreError, StoreLocked
+from egomem.memory.events import Event, Place, Quote
+from egomem.store.base import EventFilter, ScoredEvent
+from egomem.types import GeoPoint
+
+TEXT = "text"
+IMAGE = "image"
+KEYWORDS = "keywords"
+PAYLOAD_VERSION = 1
+LOCK_FILE = ".lock"
+
+# Filterable payload fields and their index types; created with the shard, ensured on every load.
+_INDEXES: dict[str, qe.PayloadSchemaType] = {
+    "start": qe.PayloadSchemaType.Datetime,
+    "end": qe.PayloadSchemaType.Datetime,
+    "day": qe.PayloadSchemaType.Keyword,
+    "people": qe.PayloadSchemaType.Keyword,
+    "place_name": qe.PayloadSchemaType.Keyword,
+    "location": qe.PayloadSchemaType.Geo,
+    "recording_id": qe.PayloadSchemaType.Keyword,
+}
+
+
+class StoreStats(TypedDict):
+    events: int
+    recordings: int
+    days: int
+    first_start: str | None  # ISO 8601, in the event's own offset
+    last_start: str | None
+    disk_bytes: int  # allocated on disk, like `du` (Qdrant pre-allocates sparse files)
+
+
+class EdgeEventStore:
+    """Events in a Qdrant Edge shard at `path`, opened exclusively by one process at a time."""
+
+    def __init__(self, path: Path, *, text_dim: int = 384, image_dim: int = 512) -> None:
+        self.path = Path(path)
+        self.text_dim = text_dim
+        self.image_dim = image_dim
+        # Documents and queries must share one tokenizer; ascii folding lets "cafe" find "Café".
+        self._bm25 = qe.Bm25(qe.Bm25Config(ascii_folding=True))
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock_fd: int | None = _acquire_lock(self.path)
+        try:
+            self._shard: qe.EdgeShard | None = self._open()
+        except BaseException:
+            _release_lock(self._lock_fd)
+            self._lock_fd = None
+            raise
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def _config(self) -> qe.EdgeConfig:
+        return qe.EdgeConfig(
+            vectors={
+                TEXT: qe.EdgeVectorParams(size=self.text_dim, distance=qe.Distance.Cosine),
+                IMAGE: qe.EdgeVectorParams(size=self.image_dim, distance=qe.Distance.Cosine),
+            },
+            sparse_vectors={KEYWORDS: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        )
+
+    def _open(self) -> qe.EdgeShard:
+        exists = (self.path / "edge_config.json").exists() or any((self.path / "segments").glob("*"))
+        if exists:
+            self._check_dims()
+            with _errors(f"could not open the event store at {self.path}"):
+                shard = qe.EdgeShard.load(str(self.path), self._config())
+        else:
+            with _errors(f"could not create the event store at {self.path}"):
+                shard = qe.EdgeShard.create(str(self.path), self._config())
+        try:
+            with _errors(f"could not index the event store at {self.path}"):
+                present = set(shard.info().payload_schema)
+                for name, kind in _INDEXES.items():
+                    if name not in present:
+                        shard.update(qe.UpdateOperation.create_field_index(name, kind))
+                shard.flush()
+        except BaseException:
+            shard.close()
+            raise
+        return shard
+
+    def _check_dims(self) -> None:
+        """Name both sizes when the shard was built for other embedders (Qdrant's own error doesn't)."""
+        try:
+            vectors = json.loads((self.path / "edge_config.json").read_text())["vectors"]
+            have = {name: int(vectors[name]["size"]) for name in (TEXT, IMAGE)}
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # unreadable: Qdrant's compatibility check on load still applies
+        want = {TEXT: self.text_dim, IMAGE: self.image_dim}
+        if have != want:
+            raise StoreError(
+                f"the event store at {self.path} holds {have[TEXT]}-d text and {have[IMAGE]}-d image vectors, "
+                f"but the configured models give {want[TEXT]}-d and {want[IMAGE]}-d; use the models it was "
+                "built with, or move the folder aside and re-ingest"
+            )
+
+    def close(self) -> None:
+        """Flush, close the shard and release the lock. Safe to call twice."""
+        shard, self._shard = self._shard, None
+        try:
+            if shard is not None:
+                try:
+                    with _errors(f"could not flush the event store at {self.path}"):
+                        shard.flush()
+                finally:
+                    shard.close()
+        finally:
+            if self._lock_fd is not None:
+                _release_lock(self._lock_fd)
+                self._lock_fd = None
+
+    def __enter__(self) -> EdgeEventStore:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def shard(self) -> qe.EdgeShard:
+        if self._shard is None:
+            raise StoreError(f"the event store at {self.path} is closed")
+        return self._shard
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def upsert(self, events: Sequence[Event]) -> None:
+        """Insert or replace events by id, then flush."""
+        if not events:
+            return
+        points = [self._point(e) for e in events]
+        with _errors(f"could not write {len(points)} events to {self.path}"):
+            self.shard.update(qe.UpdateOperation.upsert_points(points))
+            self.shard.flush()
+
+    def delete_recording(self, recording_id: str) -> None:
+        flt = qe.Filter(must=[_match("recording_id", recording_id)])
+        with _errors(f"could not delete recording {recording_id} from {self.path}"):
+            self.shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
+            self.shard.flush()
+
+    def _point(self, event: Event) -> qe.Point:
+        if event.text_vector is None:
+            raise StoreError(f"event {event.id} has no text vector; embed events before storing them")
+        _check_len(event.text_vector, self.text_dim, f"text vector of event {event.id}")
+        vectors: dict[str, Any] = {TEXT: [float(x) for x in event.text_vector]}
+        if event.image_vector is not None:
+            _check_len(event.image_vector, self.image_dim, f"image vector of event {event.id}")
+            vectors[IMAGE] = [float(x) for x in event.image_vector]
+        keywords = self._bm25.embed_document(event.document)
+        if keywords.indices:
+            vectors[KEYWORDS] = keywords
+        return qe.Point(_point_id(event.id), vectors, event_to_payload(event))
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def search_text(self, vector: Sequence[float], flt: EventFilter | None = None, limit: int = 10) -> list[ScoredEvent]:
+        _check_len(vector, self.text_dim, "text query vector")
+        return self._search(qe.Query.Nearest([float(x) for x in vector], using=TEXT), flt, limit)
+
+    def search_keywords(self, text: str, flt: EventFilter | None = None, limit: int = 10) -> list[ScoredEvent]:
+        query = self._bm25.embed_query(text)
+        if not query.indices:
+            return []  # only stopwords or punctuation: nothing to rank by
+        return self._search(qe.Query.Nearest(query, using=KEYWORDS), flt, limit)
+
+    def search_image(self, vector: Sequence[float], flt: EventFilter | None = None, limit: int = 10) -> list[ScoredEvent]:
+        _check_len(vector, self.image_dim, "image query vector")
+        return self._search(qe.Query.Nearest([float(x) for x in vector], using=IMAGE), flt, limit, [qe.HasVectorCondition(IMAGE)])
+
+    def _search(self, query: qe.Query, flt: EventFilter | None, limit: int, extra: list[Any] | None = None) -> list[ScoredEvent]:
+        if limit <= 0:
+            return []
+        request = qe.QueryRequest(
+            limit=limit,
+            query=query,
+            filter=to_qdrant_filter(flt, extra),
+            with_payload=True,
+            with_vector=[TEXT, IMAGE],
+        )
+        with _errors(f"could not search the event store at {self.path}"):
+            hits = self.shard.query(request)
+        return [ScoredEvent(event_from_payload(h.payload or {}, h.vector), float(h.score)) for h in hits]
+
+    def events(self, flt: EventFilter | None = None, limit: int | None = None) -> list[Event]:
+        """Events matching the filter, oldest start first (ties by end, then id)."""
+        wanted = self.count(flt) if limit is None else min(limit, self.count(flt))
+        if wanted <= 0:
+            return []
+        request = qe.ScrollRequest(
+            limit=wanted,
+            filter=to_qdrant_filter(flt),
+            with_payload=True,
+            with_vector=[TEXT, IMAGE],
+            order_by=qe.OrderBy("start", qe.Direction.Asc),
+        )
+        with _errors(f"could not read the event store at {self.path}"):
+            records, _ = self.shard.scroll(request)
+        found = [event_from_payload(r.payload or {}, r.vector) for r in records]
+        # The index orders by instant; a stable re-sort only settles ties deterministically.
+        return sorted(found, key=lambda e: (e.start, e.end, e.id))
+
+    def get(self, ids: Sequence[str]) -> list[Event]:
+        """Events by id in the order asked; unknown (or non-UUID) ids are skipped."""
+        point_ids: list[str] = []
+        for raw in ids:
+            try:
+                point_ids.append(_point_id(raw))
+            except StoreError:
+                continue
+        if not point_ids:
+            return []
+        with _errors(f"could not read the event store at {self.path}"):
+            records = self.shard.retrieve(point_ids, True, [TEXT, IMAGE])
+        by_id = {str(r.id): event_from_payload(r.payload or {}, r.vector) for r in records}
+        out: list[Event] = []
+        for pid in dict.fromkeys(point_ids):
+            if pid in by_id:
+                out.append(by_id[pid])
+        return out
+
+    def count(self, flt: EventFilter | None = None) -> int:
+        with _errors(f"could not count the event store at {self.path}"):
+            return int(self.shard.count(qe.CountRequest(exact=True, filter=to_qdrant_filter(flt))))
+
+    def stats(self) -> StoreStats:
+        """Counts and size for `egomem status`."""
+        events = self.count()
+        with _errors(f"could not read the event store at {self.path}"):
+            recordings = self._distinct("recording_id", events)
+            days = self._distinct("day", events)
+            first = self._edge_start(qe.Direction.Asc)
+            last = self._edge_start(qe.Direction.Desc)
+        return StoreStats(
+            events=events, recordings=recordings, days=days, first_start=first, last_start=last, disk_bytes=_disk_bytes(self.path)
+        )
+
+    def _distinct(self, key: str, upper: int) -> int:
+        if upper == 0:
+            return 0
+        return len(self.shard.facet(qe.FacetRequest(key, limit=upper, exact=True)).hits)
+
+    def _edge_start(self, direction: qe.Direction) -> str | None:
+        records, _ = self.shard.scroll(
+            qe.ScrollRequest(limit=1, with_payload=["start"], with_vector=False, order_by=qe.OrderBy("start", direction))
+        )
+        return str(records[0].payload["start"]) if records and records[0].payload else None
+
+
+# -- payload ------------------------------------------------------------------------------------
+
+
+def event_to_payload(event: Event) -> dict[str, Any]:
+    """Everything needed to rebuild the event, plus flat copies of what filters need indexed."""
+    payload: dict[str, Any] = {
+        "v": PAYLOAD_VERSION,
+        "id": event.id,
+        "recording_id": event.recording_id,
+        "source": event.source,
+        "start": _iso(event.start, f"start of event {event.id}"),
+        "end": _iso(event.end, f"end of event {event.id}"),
+        "day": event.day,
+        "place": None,
+        "people": list(event.people),
+        "identity_ids": list(event.identity_ids),
+        "quotes": [
+            {"start": _iso(q.start, f"quote in event {event.id}"), "end": _iso(q.end, f"quote in event {event.id}"),
+             "text": q.text, "speaker": q.speaker}
+            for q in event.quotes
+        ],
+        "visible_text": list(event.visible_text),
+        "tags": list(event.tags),
+        "caption": event.caption,
+        "keyframes": list(event.keyframes),
+    }
+    if event.place is not None:
+        point = event.place.point
+        payload["place"] = {"name": event.place.name, "point": {"lat": point.lat, "lon": point.lon} if point else None}
+        # Flat, indexed copies: a keyword for the name and a geo point for radius filters.
+        if event.place.name:
+            payload["place_name"] = event.place.name
+        if point is not None:
+            payload["location"] = {"lat": point.lat, "lon": point.lon}
+    return payload
+
+
+def event_from_payload(payload: dict[str, Any], vectors: Any = None) -> Event:
+    """The inverse of `event_to_payload`; vectors are the named dense vectors read with the point."""
+    try:
+        place_data = payload.get("place")
+        place = None
+        if place_data is not None:
+            pt = place_data.get("point")
+            place = Place(name=place_data.get("name"), point=GeoPoint(float(pt["lat"]), float(pt["lon"])) if pt else None)
+        dense = vectors if isinstance(vectors, dict) else {}
+        return Event(
+            id=payload["id"],
+            recording_id=payload["recording_id"],
+            source=payload["source"],
+            start=datetime.fromisoformat(payload["start"]),
+            end=datetime.fromisoformat(payload["end"]),
+            place=place,
+            people=list(payload.get("people", [])),
+            identity_ids=list(payload.get("identity_ids", [])),
+            quotes=[
+                Quote(datetime.fromisoformat(q["start"]), datetime.fromisoformat(q["end"]), q["text"], q.get("speaker"))
+                for q in payload.get("quotes", [])
+            ],
+            visible_text=list(payload.get("visible_text", [])),
+            tags=list(payload.get("tags", [])),
+            caption=payload.get("caption", ""),
+            keyframes=list(payload.get("keyframes", [])),
+            text_vector=_floats(dense.get(TEXT)),
+            image_vector=_floats(dense.get(IMAGE)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"a stored event is malformed ({exc!r}): {payload.get('id', '?')}") from exc
+
+
+# -- filters ------------------------------------------------------------------------------------
+
+
+def to_qdrant_filter(flt: EventFilter | None, extra: list[Any] | None = None) -> qe.Filter | None:
+    must: list[Any] = list(extra or [])
+    if flt is not None:
+        if flt.before is not None:
+            must.append(qe.FieldCondition("start", range=qe.RangeDateTime(lt=_iso(flt.before, "EventFilter.before"))))
+        if flt.after is not None:
+            must.append(qe.FieldCondition("end", range=qe.RangeDateTime(gte=_iso(flt.after, "EventFilter.after"))))
+        if flt.days is not None:
+            must.append(qe.FieldCondition("day", match=qe.MatchAny(list(flt.days))))  # [] matches nothing
+        if flt.people is not None:
+            must.append(qe.FieldCondition("people", match=qe.MatchAny(list(flt.people))))
+        if flt.place_name is not None:
+            must.append(_match("place_name", flt.place_name))
+        if flt.near is not None:
+            centre = qe.GeoPoint(lon=flt.near.lon, lat=flt.near.lat)
+            must.append(qe.FieldCondition("location", geo_radius=qe.GeoRadius(centre, float(flt.radius_m))))
+        if flt.recording_id is not None:
+            must.append(_match("recording_id", flt.recording_id))
+    return qe.Filter(must=must) if must else None
+
+
+def _match(key: str, value: str) -> qe.FieldCondition:
+    return qe.FieldCondition(key, match=qe.MatchValue(value))
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime, what: str) -> str:
+    offset = moment.utcoffset()
+    if offset is None:
+        raise StoreError(f"{what} has no UTC offset: {moment.isoformat()}")
+    if offset % timedelta(minutes=1):
+        raise StoreError(f"{what} has a UTC offset with seconds, which the store cannot index: {moment.isoformat()}")
+    return moment.isoformat()
+
+
+def _point_id(event_id: str) -> str:
+    try:
+        return str(uuid.UUID(event_id))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise StoreError(f"event id {event_id!r} is not a UUID") from exc
+
+
+def _check_len(vector: Sequence[float], dim: int, what: str) -> None:
+    if len(vector) != dim:
+        raise StoreError(f"{what} has {len(vector)} dimensions, the store expects {dim}")
+
+
+def _floats(vector: Any) -> list[float] | None:
+    return [float(x) for x in vector] if isinstance(vector, list) else None
+
+
+def _disk_bytes(path: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                continue  # a segment file swapped out by the optimizer mid-walk
+    return total
+
+
+@contextmanager
+def _errors(what: str) -> Iterator[None]:
+    """Qdrant Edge raises bare Exceptions; callers catch StoreError."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"{what}: {exc}") from exc
+
+
+def _acquire_lock(path: Path) -> int:
+    """An exclusive, non-blocking flock on path/.lock, with our pid written in for the next opener.
+
+    flock locks belong to the open file description, so a second open in this same process
+    conflicts too; the descriptor is not inherited by child processes (os.open is non-inheritable).
+    """
+    lock_path = path / LOCK_FILE
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        who = "this process" if holder == str(os.getpid()) else "another process"
+        raise StoreLocked(
+            f"the event store at {path} is already open in {who} (pid {holder}); "
+            "close it (for example stop `egomem serve`) and try again"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _release_lock(fd: int) -> None:
+    try:
+        os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -1,0 +1,230 @@
+"""The ingest pipeline: recordings in, episodic events in the store out.
+
+media -> perception (speech in a worker thread, vision on the sampled frames) -> short-term buffer
+-> segmentation -> events -> text/image vectors -> store. One failing recording never stops the
+batch: it is recorded in the catalog with its reason and the rest go on.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Sequence
+
+import cv2
+import numpy as np
+
+from egomem.errors import EgomemError, MediaError
+from egomem.media.decode import iter_frames, load_audio
+from egomem.media.recording import MediaKind, Recording
+from egomem.media.sources import IngestItem, build_recording, collect, read_life_folder
+from egomem.memory.buffer import ShortTermBuffer
+from egomem.memory.episodes import build_events
+from egomem.memory.events import Event, Place
+from egomem.memory.segmenter import SegmentationRules, segment
+from egomem.perception.records import FaceObservation, FrameObservation, StageReport, Utterance
+from egomem.perception.scene import SceneChangeDetector
+from egomem.runtime import Runtime
+
+THUMBNAIL_WIDTH = 320
+
+
+class Outcome(str, Enum):
+    INGESTED = "ingested"
+    SKIPPED = "skipped"  # already in memory
+    FAILED = "failed"
+
+
+@dataclass
+class RecordingResult:
+    path: Path
+    outcome: Outcome
+    message: str = ""
+    recording: Recording | None = None
+    events: list[Event] = field(default_factory=list)
+    stages: list[StageReport] = field(default_factory=list)
+
+
+ProgressFactory = Callable[[str, float], "Progress"]
+
+
+class Progress:
+    """Per-recording progress in recorded seconds; the CLI plugs a tqdm bar in here."""
+
+    def update(self, seconds: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _Advance:
+    """Turns "reached second t" reports into the increments a progress bar counts."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.reached = 0.0
+
+    def __call__(self, t_s: float) -> None:
+        if t_s > self.reached:
+            self.bar.update(t_s - self.reached)
+            self.reached = t_s
+
+
+class Ingestor:
+    def __init__(self, runtime: Runtime, *, progress: ProgressFactory | None = None, force: bool = False) -> None:
+        self.rt = runtime
+        self.settings = runtime.settings
+        self.force = force
+        self.notices: list[str] = []  # things the person should know that are not one recording's outcome
+        self._progress = progress or (lambda name, total: Progress())
+        self.rules = SegmentationRules(
+            pause_s=self.settings.event_gap_s,
+            max_s=self.settings.event_max_s,
+            min_s=self.settings.event_min_s,
+            scene_change=self.settings.scene_change,
+        )
+
+    def ingest(self, paths: Sequence[Path]) -> list[RecordingResult]:
+        self._enrol_life_people(paths)
+        return [self.ingest_item(item) for item in collect(paths)]
+
+    def ingest_item(self, item: IngestItem) -> RecordingResult:
+        try:
+            recording = build_recording(item.path, item.entry, now=datetime.now(timezone.utc).astimezone())
+        except MediaError as exc:
+            self.rt.catalog.record_failure(item.path, exc.reason)
+            return RecordingResult(item.path, Outcome.FAILED, exc.reason)
+
+        known = self.rt.catalog.get(recording.id)
+        if known and known.status.value == "done" and not self.force:
+            return RecordingResult(item.path, Outcome.SKIPPED, f"already ingested as {known.path}", recording)
+
+        try:
+            events, stages = self._perceive(recording)
+        except MediaError as exc:
+            self.rt.catalog.record_failure(item.path, exc.reason, recording)
+            return RecordingResult(item.path, Outcome.FAILED, exc.reason, recording)
+
+        self.rt.store.delete_recording(recording.id)  # a re-ingest may cut differently
+        self.rt.store.upsert(events)
+        report = [vars(s) for s in stages]
+        self.rt.catalog.record_done(recording, len(events), report)
+        return RecordingResult(item.path, Outcome.INGESTED, f"{len(events)} events", recording, events, stages)
+
+    # -- perception ---------------------------------------------------------------------------
+
+    def _perceive(self, rec: Recording) -> tuple[list[Event], list[StageReport]]:
+        buffer = ShortTermBuffer(rec)
+        stages: list[StageReport] = []
+        bar = self._progress(rec.path.name, max(rec.duration_s, 1.0))
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as pool:
+                # Progress follows the frames of a video; an audio-only recording follows the speech.
+                speech = pool.submit(self._transcribe, rec, None if rec.has_video else _Advance(bar)) if rec.has_audio else None
+                vision_report, vision_error = self._see(rec, buffer, bar)
+                stages.append(vision_report)
+                if speech is not None:
+                    utterances, speech_report = speech.result()
+                    buffer.add_utterances(utterances)
+                    stages.append(speech_report)
+                else:
+                    stages.append(StageReport("speech", False, "no audio stream"))
+        finally:
+            bar.close()
+
+        if vision_error and not buffer.utterances:
+            raise vision_error  # nothing at all could be read from this file
+        spans = segment(buffer, self.rules)
+        point = rec.location
+        place = Place(self.rt.places.name_for(point), point) if point else None
+        events = build_events(buffer, spans, place)
+        vectors = self.rt.text_embedder.embed([e.document for e in events])
+        for event, vector in zip(events, vectors):
+            event.text_vector = vector.tolist()
+        return events, stages
+
+    def _transcribe(self, rec: Recording, progress: Callable[[float], None] | None) -> tuple[list[Utterance], StageReport]:
+        started = time.perf_counter()
+        try:
+            audio = load_audio(rec.path)
+        except MediaError as exc:
+            return [], StageReport("speech", False, f"audio could not be decoded: {exc.reason}", time.perf_counter() - started)
+        transcript = self.rt.speech.transcribe(audio, language=self.settings.language, on_progress=progress)
+        detail = f"{len(transcript.utterances)} utterances, language {transcript.language}"
+        return transcript.utterances, StageReport("speech", True, detail, time.perf_counter() - started)
+
+    def _see(self, rec: Recording, buffer: ShortTermBuffer, bar: Progress) -> tuple[StageReport, MediaError | None]:
+        if not rec.has_video:
+            return StageReport("vision", False, "no video stream"), None
+        started = time.perf_counter()
+        scenes = SceneChangeDetector(self.settings.scene_change)
+        keyframes: list[tuple[FrameObservation, np.ndarray]] = []
+        error: MediaError | None = None
+        advance = _Advance(bar)
+        try:
+            for t_s, frame in iter_frames(rec.path, self.settings.frame_rate, self.settings.frame_width):
+                is_key, change = scenes.update(t_s, frame)
+                observation = FrameObservation(t_s=t_s, is_keyframe=is_key, change=change, faces=self._faces(frame))
+                if is_key:
+                    observation.texts = self.rt.ocr.read(frame) if self.rt.ocr else []
+                    observation.thumbnail = self._save_thumbnail(rec, t_s, frame)
+                    keyframes.append((observation, frame))
+                buffer.add_frame(observation)
+                advance(t_s)
+        except MediaError as exc:
+            error = exc  # frames read before the failure are kept
+        self._embed_keyframes(keyframes)
+        if not buffer.frames and error:
+            return StageReport("vision", False, f"frames could not be decoded: {error.reason}", time.perf_counter() - started), error
+        faces = sum(len(f.faces) for f in buffer.frames)
+        detail = f"{len(buffer.frames)} frames, {len(keyframes)} keyframes, {faces} faces"
+        if error:
+            detail += f"; decoding stopped early: {error.reason}"
+        return StageReport("vision", True, detail, time.perf_counter() - started), None
+
+    def _faces(self, frame: np.ndarray) -> list[FaceObservation]:
+        if self.rt.faces is None:
+            return []
+        observations = []
+        for box, descriptor in self.rt.faces.analyze(frame):
+            match = self.rt.identities.identify(descriptor)
+            observations.append(FaceObservation(box, descriptor, match.identity_id, match.name, match.distance))
+        return observations
+
+    def _embed_keyframes(self, keyframes: list[tuple[FrameObservation, np.ndarray]]) -> None:
+        if not keyframes or self.rt.clip is None:
+            return
+        vectors = self.rt.clip.embed_images([frame for _, frame in keyframes])
+        for (observation, _), vector in zip(keyframes, vectors):
+            observation.image_embedding = vector
+
+    def _save_thumbnail(self, rec: Recording, t_s: float, frame: np.ndarray) -> str:
+        relative = Path(rec.id) / f"{int(round(t_s * 1000)):09d}.jpg"
+        target = self.settings.thumbnails_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        h, w = frame.shape[:2]
+        if w > THUMBNAIL_WIDTH:
+            frame = cv2.resize(frame, (THUMBNAIL_WIDTH, int(h * THUMBNAIL_WIDTH / w) // 2 * 2), interpolation=cv2.INTER_AREA)
+        cv2.imwrite(str(target), frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        return relative.as_posix()
+
+    # -- people -------------------------------------------------------------------------------
+
+    def _enrol_life_people(self, paths: Sequence[Path]) -> None:
+        """A life folder may carry photos the wearer labelled; enrol them before perceiving."""
+        if self.rt.faces is None:
+            return
+        from egomem.people import enroll_people_dir
+
+        for path in paths:
+            if (Path(path) / "manifest.jsonl").is_file():
+                life = read_life_folder(Path(path))
+                if life.people_dir is not None:
+                    try:
+                        for result in enroll_people_dir(self.rt.faces, self.rt.identities, life.people_dir):
+                            self.notices.append(result.summary())
+                    except EgomemError as exc:  # a bad labelled photo must not block the recordings
+                        self.notices.append(f"people in {life.people_dir} not enrolled: {exc}")

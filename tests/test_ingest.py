@@ -1,0 +1,98 @@
+"""Ingest real recordings with the real models into a real Qdrant Edge shard."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.ingest import Ingestor, Outcome
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bad")
+    empty = folder / "empty.mp4"
+    empty.write_bytes(b"")
+    text = folder / "notes.mp4"
+    text.write_text("shopping list: oat milk, batteries\n" * 50)
+    clip = (shared_data / "media" / "short_hamilton_clip.mp4").read_bytes()
+    corrupt = folder / "corrupt.mp4"
+    corrupt.write_bytes(clip[: len(clip) // 3])
+    return {"empty": empty, "text": text, "corrupt": corrupt}
+
+
+@pytest.fixture(scope="module")
+def ingested(models, tmp_path_factory: pytest.TempPathFactory, shared_data: Path, bad_files: dict[str, Path]):
+    """One memory holding jfk.flac and the Hamilton clip, ingested in a batch with three bad files."""
+    from egomem.config import Settings
+    from egomem.runtime import Runtime
+
+    rt = Runtime(Settings.load(env={}, home=tmp_path_factory.mktemp("memory")), models)
+    media = shared_data / "media"
+    paths = [bad_files["empty"], media / "jfk.flac", bad_files["text"], media / "short_hamilton_clip.mp4", bad_files["corrupt"]]
+    results = {r.path.name: r for r in Ingestor(rt).ingest(paths)}
+    yield rt, results
+    rt.close()
+
+
+def test_good_recordings_are_ingested_and_bad_ones_fail_with_reasons(ingested) -> None:
+    _, results = ingested
+    assert results["jfk.flac"].outcome is Outcome.INGESTED
+    assert results["short_hamilton_clip.mp4"].outcome is Outcome.INGESTED
+    assert results["empty.mp4"].outcome is Outcome.FAILED and "empty" in results["empty.mp4"].message
+    assert results["notes.mp4"].outcome is Outcome.FAILED and "not a media file" in results["notes.mp4"].message
+    assert results["corrupt.mp4"].outcome is Outcome.FAILED and results["corrupt.mp4"].message
+
+
+def test_speech_is_stored_as_events_with_times(ingested) -> None:
+    rt, results = ingested
+    jfk = results["jfk.flac"].recording
+    events = rt.store.events()
+    jfk_events = [e for e in events if e.recording_id == jfk.id]
+    assert len(jfk_events) == 1
+    event = jfk_events[0]
+    assert "ask not what your country can do for you" in event.transcript.lower()
+    assert event.start == jfk.start and abs((event.end - event.start).total_seconds() - jfk.duration_s) < 0.5
+    assert event.quotes[0].start >= jfk.start
+    assert "no start time" in " ".join(jfk.notes) and "no GPS position" in " ".join(jfk.notes)
+    assert len(event.text_vector or []) == 384
+
+
+def test_video_gets_frames_faces_and_keyframe_thumbnails(ingested) -> None:
+    rt, results = ingested
+    rec = results["short_hamilton_clip.mp4"].recording
+    events = [e for e in rt.store.events() if e.recording_id == rec.id]
+    assert events, "the video produced no events"
+    assert any(e.people for e in events), "the face in the clip was not seen"
+    assert all(not any(p in ("obama", "biden") for p in e.people) for e in events)  # nobody enrolled: no names
+    thumbs = [k for e in events for k in e.keyframes]
+    assert thumbs and all((rt.settings.thumbnails_dir / k).is_file() for k in thumbs)
+    stages = {s.stage: s for s in results["short_hamilton_clip.mp4"].stages}
+    assert stages["vision"].ran and stages["speech"].ran
+
+
+def test_reingesting_the_same_bytes_duplicates_nothing(ingested, shared_data: Path, tmp_path: Path) -> None:
+    rt, _ = ingested
+    before = rt.store.count()
+    renamed = tmp_path / "same_speech_other_name.flac"
+    shutil.copyfile(shared_data / "media" / "jfk.flac", renamed)
+    again = Ingestor(rt).ingest([renamed, shared_data / "media" / "jfk.flac"])
+    assert [r.outcome for r in again] == [Outcome.SKIPPED, Outcome.SKIPPED]
+    forced = Ingestor(rt, force=True).ingest([shared_data / "media" / "jfk.flac"])
+    assert forced[0].outcome is Outcome.INGESTED
+    assert rt.store.count() == before
+
+
+def test_failures_are_kept_in_the_catalog_and_memory_stays_queryable(ingested) -> None:
+    rt, _ = ingested
+    failed = {Path(p).name: reason for p, reason in rt.catalog.failures().items()}
+    failed.update({Path(e.path).name: e.error for e in rt.catalog.entries() if e.status.value == "failed"})
+    assert set(failed) == {"empty.mp4", "notes.mp4", "corrupt.mp4"}
+    from egomem.reasoning.answer import Reasoner
+    from datetime import datetime, timedelta, timezone
+
+    answer = Reasoner(rt.store, rt.text_embedder).ask("What should I ask about my country?", datetime.now(timezone.utc) + timedelta(minutes=5))
+    assert not answer.abstained
+    assert "country" in answer.text.lower()

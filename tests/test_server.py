@@ -1,0 +1,67 @@
+"""The local service over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipelines.ingest import Ingestor
+
+
+@pytest.fixture(scope="module")
+def server(models, tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
+    import uvicorn
+
+    from app.server import create_app
+    from egomem.config import Settings
+    from egomem.runtime import Runtime
+
+    rt = Runtime(Settings.load(env={}, home=tmp_path_factory.mktemp("served")), models)
+    Ingestor(rt).ingest([shared_data / "media" / "jfk.flac"])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the service did not start"
+    yield f"http://127.0.0.1:{port}", rt
+    srv.should_exit = True
+    thread.join(timeout=10)
+    rt.close()
+
+
+def test_ask_over_http_cites_the_moment(server) -> None:
+    url, rt = server
+    at = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    reply = httpx.post(f"{url}/v1/ask", json={"question": "What did the speaker say about my country?", "at": at}, timeout=60)
+    assert reply.status_code == 200
+    body = reply.json()
+    assert not body["abstained"] and "country" in body["text"].lower()
+    assert body["evidence"] and "country" in body["evidence"][0]["quote"].lower()
+    day = body["evidence"][0]["start"][:10]
+    events = httpx.get(f"{url}/v1/events", params={"day": day}, timeout=30).json()
+    assert [e["id"] for e in events] == [body["evidence"][0]["event_id"]]
+
+
+def test_a_question_before_anything_was_recorded_has_no_memory(server) -> None:
+    url, _ = server
+    reply = httpx.post(f"{url}/v1/ask", json={"question": "What did the speaker say about my country?", "at": "2020-01-01T12:00:00+00:00"}, timeout=60)
+    assert reply.json()["abstained"] is True
+
+
+def test_status_and_bad_requests(server) -> None:
+    url, _ = server
+    status = httpx.get(f"{url}/v1/status", timeout=30).json()
+    assert status["store"]["events"] == 1 and status["recordings"] == 1
+    assert httpx.get(f"{url}/v1/events", params={"day": "yesterday"}, timeout=30).status_code == 422
+    assert httpx.get(f"{url}/thumbnails/../../etc/passwd", timeout=30).status_code == 404

@@ -1,0 +1,51 @@
+from datetime import datetime
+
+import pytest
+
+from egomem.reasoning.timeexpr import Order, resolve
+
+AT = datetime.fromisoformat("2026-03-04T18:30:00+01:00")  # a Wednesday evening
+
+
+@pytest.mark.parametrize(
+    ("question", "start", "end"),
+    [
+        ("What did Alice ask me yesterday afternoon?", "2026-03-03T12:00", "2026-03-03T18:00"),
+        ("Where was I this morning?", "2026-03-04T05:00", "2026-03-04T12:00"),
+        ("Who was with me at lunch on Tuesday?", "2026-03-03T11:30", "2026-03-03T14:30"),
+        ("What did I do two days ago?", "2026-03-02T00:00", "2026-03-03T00:00"),
+        ("What did I eat before lunch today?", "2026-03-04T00:00", "2026-03-04T11:30"),
+        ("What happened last week?", "2026-02-23T00:00", "2026-03-02T00:00"),
+        ("Who did I meet on March 3?", "2026-03-03T00:00", "2026-03-04T00:00"),
+        ("What did I buy on 2026-03-02?", "2026-03-02T00:00", "2026-03-03T00:00"),
+        ("What did I do last night?", "2026-03-03T20:00", "2026-03-04T05:00"),
+        ("Where was I today?", "2026-03-04T00:00", "2026-03-04T18:30"),  # clipped at the asking time
+        ("What did I hear on Monday evening?", "2026-03-02T17:00", "2026-03-02T23:00"),
+        ("What did I do in the past 3 days?", "2026-03-01T00:00", "2026-03-04T18:30"),
+    ],
+)
+def test_windows(question: str, start: str, end: str) -> None:
+    window = resolve(question, AT).window
+    assert window is not None
+    assert window.start == datetime.fromisoformat(start + "+01:00")
+    assert window.end == datetime.fromisoformat(end + "+01:00")
+
+
+@pytest.mark.parametrize(
+    ("question", "order"),
+    [
+        ("When did I last go to the gym?", Order.LATEST),
+        ("When was the last time I saw Bob?", Order.LATEST),
+        ("When did I first meet Carol?", Order.EARLIEST),
+        ("Who was at the cafe?", None),
+    ],
+)
+def test_order_words(question: str, order: Order | None) -> None:
+    constraint = resolve(question, AT)
+    assert constraint.order is order
+    assert constraint.window is None
+
+
+def test_a_window_never_reaches_past_the_asking_time() -> None:
+    window = resolve("What did I do this evening?", AT).window
+    assert window is not None and window.end == AT
