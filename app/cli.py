@@ -67,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     add.set_defaults(handler=_places_add)
     places.add_parser("list").set_defaults(handler=_places_list)
 
+    from app.upload_client import register as register_uploads
+    from pipelines.daily_summary import register as register_summarize_day
+
+    from app.bench import register as register_bench
+
+    register_uploads(sub)
+    register_summarize_day(sub)
+    register_bench(sub)
+
     serve = sub.add_parser("serve", help="run the local service (HTTP API) on 127.0.0.1")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)

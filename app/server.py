@@ -74,6 +74,11 @@ def create_app(rt: Runtime) -> FastAPI:
             raise HTTPException(404, "no such thumbnail")
         return FileResponse(path, media_type="image/jpeg")
 
+    from app.uploads import install_uploads
+    from pipelines.daily_summary import create_summary_router
+
+    install_uploads(app, rt, lock=lock, max_bytes=rt.settings.upload_max_bytes)
+    app.include_router(create_summary_router(rt, lock))
     return app
 
 

@@ -51,6 +51,7 @@ class Settings:
     # service
     host: str = "127.0.0.1"
     port: int = 8765
+    upload_max_bytes: int = 8 << 30  # the largest recording a device may upload
 
     config_file: Path | None = field(default=None, compare=False)
 

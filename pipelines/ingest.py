@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -73,6 +73,41 @@ class _Advance:
             self.reached = t_s
 
 
+class _StageClock:
+    """Accumulates wall time, item counts and skipped failures per stage over one recording."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+        self._reports: dict[str, StageReport] = {}
+        self._current: StageReport | None = None
+        self._started = 0.0
+
+    def __call__(self, stage: str) -> "_StageClock":
+        self._current = self._reports.setdefault(stage, StageReport(stage, True, device=self.device))
+        return self
+
+    def __enter__(self) -> "_StageClock":
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._current is not None
+        self._current.seconds += time.perf_counter() - self._started
+        self._current.items += 1
+
+    def guard(self, work: Callable[[], Any], fallback: Any) -> Any:
+        """Run one item of the stage; a failure on one frame skips that frame, never the recording."""
+        try:
+            return work()
+        except Exception:  # noqa: BLE001 - a model choking on one odd frame must not lose the recording
+            assert self._current is not None
+            self._current.errors += 1
+            return fallback
+
+    def reports(self) -> list[StageReport]:
+        return list(self._reports.values())
+
+
 class Ingestor:
     def __init__(self, runtime: Runtime, *, progress: ProgressFactory | None = None, force: bool = False) -> None:
         self.rt = runtime
@@ -124,8 +159,8 @@ class Ingestor:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as pool:
                 # Progress follows the frames of a video; an audio-only recording follows the speech.
                 speech = pool.submit(self._transcribe, rec, None if rec.has_video else _Advance(bar)) if rec.has_audio else None
-                vision_report, vision_error = self._see(rec, buffer, bar)
-                stages.append(vision_report)
+                vision_reports, vision_error = self._see(rec, buffer, bar)
+                stages.extend(vision_reports)
                 if speech is not None:
                     utterances, speech_report = speech.result()
                     buffer.add_utterances(utterances)
@@ -141,53 +176,79 @@ class Ingestor:
         point = rec.location
         place = Place(self.rt.places.name_for(point), point) if point else None
         events = build_events(buffer, spans, place)
+        started = time.perf_counter()
         vectors = self.rt.text_embedder.embed([e.document for e in events])
         for event, vector in zip(events, vectors):
             event.text_vector = vector.tolist()
+        stages.append(StageReport("embed", True, f"{len(events)} events", time.perf_counter() - started, len(events), self.rt.device))
         return events, stages
 
     def _transcribe(self, rec: Recording, progress: Callable[[float], None] | None) -> tuple[list[Utterance], StageReport]:
         started = time.perf_counter()
+        device = self.rt.device
         try:
             audio = load_audio(rec.path)
         except MediaError as exc:
-            return [], StageReport("speech", False, f"audio could not be decoded: {exc.reason}", time.perf_counter() - started)
+            return [], StageReport("speech", False, f"audio could not be decoded: {exc.reason}", time.perf_counter() - started, device=device)
         transcript = self.rt.speech.transcribe(audio, language=self.settings.language, on_progress=progress)
         detail = f"{len(transcript.utterances)} utterances, language {transcript.language}"
-        return transcript.utterances, StageReport("speech", True, detail, time.perf_counter() - started)
+        seconds_of_audio = int(audio.size / 16_000)
+        return transcript.utterances, StageReport("speech", True, detail, time.perf_counter() - started, seconds_of_audio, device)
 
-    def _see(self, rec: Recording, buffer: ShortTermBuffer, bar: Progress) -> tuple[StageReport, MediaError | None]:
+    def _see(self, rec: Recording, buffer: ShortTermBuffer, bar: Progress) -> tuple[list[StageReport], MediaError | None]:
         if not rec.has_video:
-            return StageReport("vision", False, "no video stream"), None
-        started = time.perf_counter()
+            return [StageReport("vision", False, "no video stream")], None
+        clock = _StageClock(self.rt.device)
         scenes = SceneChangeDetector(self.settings.scene_change)
         keyframes: list[tuple[FrameObservation, np.ndarray]] = []
         error: MediaError | None = None
         advance = _Advance(bar)
+        frames = None
         try:
-            for t_s, frame in iter_frames(rec.path, self.settings.frame_rate, self.settings.frame_width):
+            frames = iter_frames(rec.path, self.settings.frame_rate, self.settings.frame_width)
+            while True:
+                with clock("decode"):
+                    item = next(frames, None)
+                if item is None:
+                    break
+                t_s, frame = item
                 is_key, change = scenes.update(t_s, frame)
-                observation = FrameObservation(t_s=t_s, is_keyframe=is_key, change=change, faces=self._faces(frame))
+                observation = FrameObservation(t_s=t_s, is_keyframe=is_key, change=change)
+                if self.rt.faces is not None:
+                    with clock("faces") as faces_clock:
+                        observation.faces = faces_clock.guard(lambda: self._faces(frame), [])
                 if is_key:
-                    observation.texts = self.rt.ocr.read(frame) if self.rt.ocr else []
+                    if self.rt.ocr is not None:
+                        with clock("ocr") as ocr_clock:
+                            observation.texts = ocr_clock.guard(lambda: self.rt.ocr.read(frame), [])
                     observation.thumbnail = self._save_thumbnail(rec, t_s, frame)
                     keyframes.append((observation, frame))
                 buffer.add_frame(observation)
                 advance(t_s)
         except MediaError as exc:
             error = exc  # frames read before the failure are kept
-        self._embed_keyframes(keyframes)
+        finally:
+            if frames is not None:
+                frames.close()
+        if self.rt.clip is not None and keyframes:
+            with clock("clip") as clip_clock:
+                clip_clock.guard(lambda: self._embed_keyframes(keyframes), None)
         if not buffer.frames and error:
-            return StageReport("vision", False, f"frames could not be decoded: {error.reason}", time.perf_counter() - started), error
-        faces = sum(len(f.faces) for f in buffer.frames)
-        detail = f"{len(buffer.frames)} frames, {len(keyframes)} keyframes, {faces} faces"
+            return [StageReport("decode", False, f"frames could not be decoded: {error.reason}")], error
+        reports = clock.reports()
+        decode = reports[0]
+        decode.items = len(buffer.frames)
+        decode.detail = f"{len(buffer.frames)} frames, {len(keyframes)} keyframes"
         if error:
-            detail += f"; decoding stopped early: {error.reason}"
-        return StageReport("vision", True, detail, time.perf_counter() - started), None
+            decode.detail += f"; decoding stopped early: {error.reason}"
+        for report in reports[1:]:
+            report.detail = {"faces": f"{sum(len(f.faces) for f in buffer.frames)} faces", "ocr": f"{sum(len(f.texts) for f in buffer.frames)} texts read",
+                             "clip": f"{len(keyframes)} keyframes embedded"}.get(report.stage, "")
+            if report.errors:
+                report.detail += f"; failed on {report.errors} frames, which were skipped"
+        return reports, None
 
     def _faces(self, frame: np.ndarray) -> list[FaceObservation]:
-        if self.rt.faces is None:
-            return []
         observations = []
         for box, descriptor in self.rt.faces.analyze(frame):
             match = self.rt.identities.identify(descriptor)
@@ -195,8 +256,6 @@ class Ingestor:
         return observations
 
     def _embed_keyframes(self, keyframes: list[tuple[FrameObservation, np.ndarray]]) -> None:
-        if not keyframes or self.rt.clip is None:
-            return
         vectors = self.rt.clip.embed_images([frame for _, frame in keyframes])
         for (observation, _), vector in zip(keyframes, vectors):
             observation.image_embedding = vector

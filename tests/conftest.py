@@ -42,3 +42,27 @@ def make_runtime(models):
     yield make
     for rt in opened:
         rt.close()
+
+
+@pytest.fixture(scope="session")
+def generated_life(tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
+    """A two-day synthetic life with real media (espeak-ng, OpenCV, ffmpeg), made once per session."""
+    from pipelines.lifegen import generate_life
+
+    folder = tmp_path_factory.mktemp("life") / "life"
+    spec = generate_life(folder, faces_dir=shared_data / "faces", seed=7, days=2)
+    return folder, spec
+
+
+@pytest.fixture(scope="session")
+def life_memory(models, generated_life, tmp_path_factory: pytest.TempPathFactory):
+    """The generated life ingested into its own memory with the real models, once per session."""
+    from egomem.config import Settings
+    from egomem.runtime import Runtime
+    from pipelines.ingest import Ingestor
+
+    folder, _ = generated_life
+    rt = Runtime(Settings.load(env={}, home=tmp_path_factory.mktemp("life-memory")), models)
+    results = Ingestor(rt).ingest([folder])
+    yield rt, results
+    rt.close()

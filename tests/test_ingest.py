@@ -70,7 +70,11 @@ def test_video_gets_frames_faces_and_keyframe_thumbnails(ingested) -> None:
     thumbs = [k for e in events for k in e.keyframes]
     assert thumbs and all((rt.settings.thumbnails_dir / k).is_file() for k in thumbs)
     stages = {s.stage: s for s in results["short_hamilton_clip.mp4"].stages}
-    assert stages["vision"].ran and stages["speech"].ran
+    assert {"decode", "faces", "ocr", "speech", "embed"} <= set(stages)
+    assert all(s.ran and s.errors == 0 for s in stages.values())
+    assert stages["decode"].items == pytest.approx(rec.duration_s * rt.settings.frame_rate, abs=2)
+    assert stages["faces"].items == stages["decode"].items  # faces on every sampled frame, OCR on keyframes only
+    assert 1 <= stages["ocr"].items < stages["decode"].items
 
 
 def test_reingesting_the_same_bytes_duplicates_nothing(ingested, shared_data: Path, tmp_path: Path) -> None:

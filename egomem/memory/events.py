@@ -7,6 +7,9 @@ from datetime import datetime
 
 from egomem.types import GeoPoint
 
+# Day-level summaries are stored as events of this pseudo-recording, beside the moments they summarise.
+DAY_SUMMARY_RECORDING = "day-summary"
+
 
 @dataclass(frozen=True)
 class Place:

@@ -75,9 +75,12 @@ class FrameObservation:
 
 @dataclass
 class StageReport:
-    """What one perception stage did with one recording, for `status` and ingest reports."""
+    """What one perception stage did with one recording, for `status`, ingest reports and benchmarks."""
 
     stage: str
     ran: bool
     detail: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time spent in the stage
+    items: int = 0  # what it processed: frames, keyframes, seconds of audio, events
+    device: str = "cpu"
+    errors: int = 0  # items the stage failed on and skipped

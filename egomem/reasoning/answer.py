@@ -17,8 +17,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from egomem.memory.embedder import TextEmbedder
-from egomem.memory.events import Event
-from egomem.reasoning.question import STOPWORDS, Kind, Question, analyse, tokens
+from egomem.memory.events import DAY_SUMMARY_RECORDING, Event
+from egomem.reasoning.question import STOPWORDS, Kind, Question, analyse, compact, tokens
 from egomem.reasoning.timeexpr import Order, resolve
 from egomem.store.base import EventFilter, EventStore
 
@@ -69,28 +69,33 @@ class Reasoner:
         if at.tzinfo is None:
             raise ValueError("the asking time must carry a UTC offset")
         q = analyse(text, at, self.known_people())
-        candidates = self._retrieve(q, choices or {})
+        choices = dict(choices or {})
+        # One batch: the question, the question with each choice (to retrieve each choice's
+        # evidence), and each choice alone (to compare with events).
+        vectors = self.embedder.embed([q.text] + [f"{q.text} {c}" for c in choices.values()] + list(choices.values()))
+        query_vectors, choice_vectors = vectors[: 1 + len(choices)], vectors[1 + len(choices) :]
+        candidates = self._retrieve(q, query_vectors) if q.keywords or q.people else self._browse(q)
         if not candidates or candidates[0].relevance < MIN_RELEVANCE:
             return Answer(text, NO_MEMORY, [], abstained=True)
         matching = self._matching(q, candidates)
-        evidence_events = matching + [c for c in candidates if c not in matching]
-        evidence = [self._evidence(q, c) for c in evidence_events[:EVIDENCE]]
-        answer_text = self._compose(q, matching)
+        evidence_events = (matching + [c for c in candidates if c not in matching])[:EVIDENCE]
+        quotes = self._best_sentences(vectors[0], [c.event for c in evidence_events])
+        evidence = [self._evidence(c, quotes.get(c.event.id)) for c in evidence_events]
+        answer_text = self._compose(q, matching, quotes.get(matching[0].event.id))
         if not choices:
             return Answer(text, answer_text, evidence)
-        scores = {key: self._score_choice(q, value, matching, candidates) for key, value in choices.items()}
+        scores = {
+            key: self._score_choice(q, value, vector, matching) for (key, value), vector in zip(choices.items(), choice_vectors)
+        }
         best = max(scores, key=lambda k: scores[k])
         return Answer(text, f"{best}. {choices[best]} — {answer_text}", evidence, best, scores)
 
     # -- retrieval ----------------------------------------------------------------------------
 
-    def _retrieve(self, q: Question, choices: Mapping[str, str]) -> list[_Candidate]:
-        window = q.time.window
-        flt = EventFilter(before=min(window.end, q.at) if window else q.at, after=window.start if window else None)
+    def _retrieve(self, q: Question, query_vectors: np.ndarray) -> list[_Candidate]:
+        flt = self._filter(q)
         found: dict[str, _Candidate] = {}
-        queries = [q.text] + [f"{q.text} {c}" for c in choices.values()]
-        vectors = self.embedder.embed(queries)
-        for vector in vectors:
+        for vector in query_vectors:
             for hit in self.store.search_text(vector.tolist(), flt, CANDIDATES):
                 cand = found.setdefault(hit.event.id, _Candidate(hit.event))
                 cand.dense = max(cand.dense, hit.score)
@@ -100,16 +105,35 @@ class Reasoner:
             top = max((h.score for h in hits), default=0.0) or 1.0
             for hit in hits:
                 found.setdefault(hit.event.id, _Candidate(hit.event)).keyword = hit.score / top
-        for cand in found.values():
+        # Answers cite moments; day summaries are for browsing, not evidence.
+        moments = [c for c in found.values() if c.event.recording_id != DAY_SUMMARY_RECORDING]
+        for cand in moments:
             cand.relevance = self._relevance(q, cand)
-        return sorted(found.values(), key=lambda c: c.relevance, reverse=True)
+        return sorted(moments, key=lambda c: c.relevance, reverse=True)
+
+    def _browse(self, q: Question) -> list[_Candidate]:
+        """A question with nothing to search for ("who did I see today?") reads the window itself,
+        most recent first, keeping only events that can answer its kind."""
+        events = self.store.events(self._filter(q))
+        answers_kind = {
+            Kind.WHO: lambda e: bool(e.people),
+            Kind.WHERE: lambda e: e.place is not None,
+        }.get(q.kind, lambda e: True)
+        relevant = [e for e in reversed(events) if answers_kind(e) and e.recording_id != DAY_SUMMARY_RECORDING]
+        return [_Candidate(e, relevance=1.0) for e in relevant]
+
+    @staticmethod
+    def _filter(q: Question) -> EventFilter:
+        window = q.time.window
+        return EventFilter(before=min(window.end, q.at) if window else q.at, after=window.start if window else None)
 
     def _relevance(self, q: Question, cand: _Candidate) -> float:
         event = cand.event
         text_words = set(tokens(event.document))
-        covered = sum(1 for k in q.keywords if k in text_words) / len(q.keywords) if q.keywords else 0.0
+        squeezed = compact(event.document)
+        covered = sum(1 for k in q.keywords if k in text_words or k in squeezed) / len(q.keywords) if q.keywords else 0.0
         person = 0.2 if q.people and any(_same_person(p, e) for p in q.people for e in event.people) else 0.0
-        return cand.dense + 0.25 * cand.keyword + 0.25 * covered + person
+        return cand.dense + 0.25 * cand.keyword + 0.25 * covered + person + 0.3 * _at_place(q, event)
 
     def _matching(self, q: Question, candidates: list[_Candidate]) -> list[_Candidate]:
         """The events that answer the question, in the order the question's logic wants them."""
@@ -125,9 +149,9 @@ class Reasoner:
 
     # -- answering ----------------------------------------------------------------------------
 
-    def _compose(self, q: Question, matching: list[_Candidate]) -> str:
+    def _compose(self, q: Question, matching: list[_Candidate], quote: str | None) -> str:
         top = matching[0].event
-        when = _when(top.start)
+        when = _when(top.start, q.at)
         where = top.place.label if top.place else None
         if q.kind is Kind.WHO:
             people = [p for p in top.people if not any(_same_person(n, p) for n in q.people)]
@@ -140,44 +164,53 @@ class Reasoner:
             return f"{when}{' at ' + where if where else ''}."
         if q.kind is Kind.COUNT:
             n = _distinct(matching)
-            return f"{n} time{'s' if n != 1 else ''}: " + "; ".join(_when(c.event.start) for c in matching[:6]) + "."
-        quote = self._best_sentence(q.text, top)
+            return f"{n} time{'s' if n != 1 else ''}: " + "; ".join(_when(c.event.start, q.at) for c in matching[:6]) + "."
         return f'"{quote}" ({when}{", " + where if where else ""}).' if quote else f"{top.caption} ({when})."
 
-    def _evidence(self, q: Question, cand: _Candidate) -> Evidence:
+    @staticmethod
+    def _evidence(cand: _Candidate, quote: str | None) -> Evidence:
         e = cand.event
         return Evidence(
             event_id=e.id, start=e.start, end=e.end, place=e.place.label if e.place else None, people=list(e.people),
-            quote=self._best_sentence(q.text, e) or e.caption, keyframe=e.keyframes[0] if e.keyframes else None,
-            relevance=round(cand.relevance, 4),
+            quote=quote or e.caption, keyframe=e.keyframes[0] if e.keyframes else None, relevance=round(cand.relevance, 4),
         )
 
-    def _best_sentence(self, text: str, event: Event) -> str | None:
-        sentences = [s.strip() for quote in event.quotes for s in re.split(r"(?<=[.!?])\s+", quote.text) if s.strip()]
-        if not sentences:
-            return None
-        vectors = self.embedder.embed([text] + sentences)
-        return sentences[int(np.argmax(vectors[1:] @ vectors[0]))]
+    def _best_sentences(self, question_vector: np.ndarray, events: list[Event]) -> dict[str, str]:
+        """For each event, the spoken sentence closest to the question (one embedding batch)."""
+        pairs = [(e.id, s.strip()) for e in events for quote in e.quotes for s in re.split(r"(?<=[.!?])\s+", quote.text) if s.strip()]
+        if not pairs:
+            return {}
+        scores = self.embedder.embed([sentence for _, sentence in pairs]) @ question_vector
+        best: dict[str, tuple[float, str]] = {}
+        for (event_id, sentence), score in zip(pairs, scores):
+            if event_id not in best or score > best[event_id][0]:
+                best[event_id] = (float(score), sentence)
+        return {event_id: sentence for event_id, (_, sentence) in best.items()}
 
     # -- choices ------------------------------------------------------------------------------
 
-    def _score_choice(self, q: Question, choice: str, matching: list[_Candidate], candidates: list[_Candidate]) -> float:
+    def _score_choice(self, q: Question, choice: str, choice_vector: np.ndarray, matching: list[_Candidate]) -> float:
         top = matching[0].event
         if q.kind is Kind.WHO:
             return sum(w for w, c in _weighted(matching) if any(_same_person(choice, p) for p in c.event.people)) + 0.01 * _overlap(choice, top.document)
         if q.kind is Kind.WHERE:
             place = " ".join([top.place.label if top.place else "", " ".join(top.visible_text), top.caption])
-            return _overlap(choice, place)
+            return max(_overlap(choice, place), 1.0 if compact(choice) and compact(choice) in compact(place) else 0.0)
         if q.kind is Kind.WHEN:
-            return _time_match(choice, top.start, q.at)
+            return _time_match(choice, top.start.astimezone(q.at.tzinfo), q.at)
         if q.kind is Kind.COUNT:
             number = _number(choice)
             return 1.0 if number is not None and number == _distinct(matching) else 0.0
-        return max(w * _overlap(choice, c.event.document) for w, c in _weighted(matching)) + 0.1 * self._similarity(choice, top)
+        similarity = float(np.asarray(top.text_vector, np.float32) @ choice_vector) if top.text_vector else 0.0
+        return max(w * _overlap(choice, c.event.document) for w, c in _weighted(matching)) + 0.1 * similarity
 
-    def _similarity(self, choice: str, event: Event) -> float:
-        vectors = self.embedder.embed([choice, event.document])
-        return float(vectors[0] @ vectors[1])
+
+def _at_place(q: Question, event: Event) -> float:
+    """1 when the event happened at a place the question names: its sign or its place name says so."""
+    if not q.places:
+        return 0.0
+    seen = compact(" ".join(event.visible_text + ([event.place.label] if event.place else [])))
+    return 1.0 if any(compact(p) and compact(p) in seen for p in q.places) else 0.0
 
 
 def _weighted(matching: list[_Candidate]) -> list[tuple[float, _Candidate]]:
@@ -240,8 +273,9 @@ def _distinct(matching: list[_Candidate]) -> int:
     return occasions
 
 
-def _when(t: datetime) -> str:
-    return t.strftime("%a %d %b %Y %H:%M")
+def _when(t: datetime, at: datetime) -> str:
+    """Times are told in the asker's UTC offset, whatever offset the recording carried."""
+    return t.astimezone(at.tzinfo).strftime("%a %d %b %Y %H:%M")
 
 
 def _join(names: list[str]) -> str:

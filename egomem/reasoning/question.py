@@ -26,7 +26,8 @@ STOPWORDS = frozenset(
     over own same she should so some such than that the their them then there these they this those through to too under
     until up very was we were what when where which while who whom whose why will with would you your yours yourself
     time times last first ago today yesterday tonight morning afternoon evening night week day days recently ever
-    tell remember remind again usually often many much""".split()
+    tell remember remind again usually often many much
+    see saw seen meet met go went gone going come came happen happened happening get got i'm i've""".split()
 )
 
 
@@ -37,19 +38,20 @@ class Question:
     kind: Kind
     time: TimeConstraint
     people: tuple[str, ...]  # known people the question names
+    places: tuple[str, ...]  # place names the question puts the wearer at ("at City Gym", "at home")
     keywords: tuple[str, ...]  # content words left once question, time and people words are removed
 
 
 def analyse(text: str, at: datetime, known_people: Iterable[str] = ()) -> Question:
     lowered = text.lower()
-    time = resolve(text, at)
+    time = resolve(_without_quotes(text), at)
     people = tuple(name for name in known_people if _mentions(lowered, name))
     people_words = {w for name in people for w in _name_words(name)}
     time_words = {w for phrase in time.phrases for w in phrase.split()}
     keywords = tuple(
         w for w in tokens(lowered) if w not in STOPWORDS and w not in people_words and w not in time_words and not w.isdigit()
     )
-    return Question(text, at, _kind(lowered), time, people, keywords)
+    return Question(text, at, _kind(lowered), time, people, _places(text), keywords)
 
 
 def tokens(text: str) -> list[str]:
@@ -66,6 +68,27 @@ def _kind(q: str) -> Kind:
     if re.search(r"\bwhen\b|\bwhat time\b|\bwhat day\b|\bwhich day\b", q):
         return Kind.WHEN
     return Kind.WHAT
+
+
+def _without_quotes(text: str) -> str:
+    """Words someone said ("let's meet on Saturday") name the content, not when to look."""
+    text = re.sub(r'"[^"]*"|“[^”]*”', " ", text)
+    return re.split(r"\b(?:said|say|says|saying)\s*:", text, maxsplit=1, flags=re.IGNORECASE)[0]
+
+
+def _places(text: str) -> tuple[str, ...]:
+    """Capitalised names after "at"/"in"/"to" ("at Fresh Market"), and home."""
+    found = re.findall(r"\b(?:at|in|to)\s+(?:the\s+)?((?:[A-Z][\w'&-]*)(?:\s+[A-Z][\w'&-]*)*)", text)
+    weekdays = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+    names = [n for n in found if n.split()[0] not in weekdays]
+    if re.search(r"\b(at|from) home\b", text, re.IGNORECASE):
+        names.append("home")
+    return tuple(names)
+
+
+def compact(text: str) -> str:
+    """Lowercase letters and digits only: "FRESHMARKET" read by OCR equals "Fresh Market"."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
 def _name_words(name: str) -> list[str]:
