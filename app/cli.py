@@ -56,7 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     enroll.add_argument("name")
     enroll.add_argument("photos", nargs="+", type=Path)
     enroll.set_defaults(handler=_people_enroll)
-    people.add_parser("list", help="known and unnamed identities").set_defaults(handler=_people_list)
+    from egomem.people import add_people_commands, list_command
+
+    people.add_parser("list", help="known and unnamed identities, with how often and when last seen").set_defaults(handler=list_command)
+    add_people_commands(people)
 
     places = sub.add_parser("places", help="names for places").add_subparsers(metavar="ACTION")
     add = places.add_parser("add", help="name a place, e.g. home")
@@ -67,10 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     add.set_defaults(handler=_places_add)
     places.add_parser("list").set_defaults(handler=_places_list)
 
+    from app.bench import register as register_bench
     from app.upload_client import register as register_uploads
     from pipelines.daily_summary import register as register_summarize_day
-
-    from app.bench import register as register_bench
 
     register_uploads(sub)
     register_summarize_day(sub)
@@ -92,9 +94,8 @@ def _aware_time(value: str) -> datetime:
 
 
 def _ingest(rt: Runtime, args: argparse.Namespace) -> int:
-    from pipelines.ingest import Ingestor, Outcome
-
     from app.progress import tqdm_progress
+    from pipelines.ingest import Ingestor, Outcome
 
     ingestor = Ingestor(rt, progress=None if args.quiet else tqdm_progress, force=args.force)
     results = ingestor.ingest(args.paths)
@@ -183,12 +184,6 @@ def _people_enroll(rt: Runtime, args: argparse.Namespace) -> int:
         raise EgomemError("face recognition is disabled (EGOMEM_FACES=false)")
     result = enroll_photos(rt.faces, rt.identities, args.name, args.photos)
     print(result.summary())
-    return 0
-
-
-def _people_list(rt: Runtime, args: argparse.Namespace) -> int:
-    for identity in rt.identities.identities():
-        print(f"{identity.id:12} {identity.name or '(unnamed)':24} {identity.exemplars} face samples")
     return 0
 
 

@@ -28,29 +28,29 @@ What this module relies on, checked against qdrant-edge-py 0.9.0 (tests/test_sto
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypedDict
 
+import numpy as np
 import qdrant_edge as qe
 
-from egomem.errors import StoreError, StoreLocked
+from egomem.errors import StoreError
+from egomem.memory.caption import compose_caption
 from egomem.memory.events import Event, Place, Quote
 from egomem.store.base import EventFilter, ScoredEvent
+from egomem.store.shard import LockedShard, qdrant_errors
 from egomem.types import GeoPoint
 
 TEXT = "text"
 IMAGE = "image"
 KEYWORDS = "keywords"
 PAYLOAD_VERSION = 1
-LOCK_FILE = ".lock"
 
 # Filterable payload fields and their index types; created with the shard, ensured on every load.
 _INDEXES: dict[str, qe.PayloadSchemaType] = {
@@ -61,7 +61,20 @@ _INDEXES: dict[str, qe.PayloadSchemaType] = {
     "place_name": qe.PayloadSchemaType.Keyword,
     "location": qe.PayloadSchemaType.Geo,
     "recording_id": qe.PayloadSchemaType.Keyword,
+    "identity_ids": qe.PayloadSchemaType.Keyword,  # naming, merging and forgetting find events by id
 }
+
+# Text embedding for re-captioned events: texts in, one L2-normalised row per text out.
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Appearances:
+    """Where one identity shows up in memory."""
+
+    events: int
+    first_seen: datetime  # start of the earliest event, in its own offset
+    last_seen: datetime  # end of the latest event
 
 
 class StoreStats(TypedDict):
@@ -73,22 +86,21 @@ class StoreStats(TypedDict):
     disk_bytes: int  # allocated on disk, like `du` (Qdrant pre-allocates sparse files)
 
 
-class EdgeEventStore:
+class EdgeEventStore(LockedShard):
     """Events in a Qdrant Edge shard at `path`, opened exclusively by one process at a time."""
 
+    label = "event store"
+
     def __init__(self, path: Path, *, text_dim: int = 384, image_dim: int = 512) -> None:
-        self.path = Path(path)
         self.text_dim = text_dim
         self.image_dim = image_dim
         # Documents and queries must share one tokenizer; ascii folding lets "cafe" find "Café".
         self._bm25 = qe.Bm25(qe.Bm25Config(ascii_folding=True))
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._lock_fd: int | None = _acquire_lock(self.path)
+        self._hold(path)
         try:
-            self._shard: qe.EdgeShard | None = self._open()
+            self._shard = self._open()
         except BaseException:
-            _release_lock(self._lock_fd)
-            self._lock_fd = None
+            self.close()
             raise
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -106,13 +118,13 @@ class EdgeEventStore:
         exists = (self.path / "edge_config.json").exists() or any((self.path / "segments").glob("*"))
         if exists:
             self._check_dims()
-            with _errors(f"could not open the event store at {self.path}"):
+            with qdrant_errors(f"could not open the event store at {self.path}"):
                 shard = qe.EdgeShard.load(str(self.path), self._config())
         else:
-            with _errors(f"could not create the event store at {self.path}"):
+            with qdrant_errors(f"could not create the event store at {self.path}"):
                 shard = qe.EdgeShard.create(str(self.path), self._config())
         try:
-            with _errors(f"could not index the event store at {self.path}"):
+            with qdrant_errors(f"could not index the event store at {self.path}"):
                 present = set(shard.info().payload_schema)
                 for name, kind in _INDEXES.items():
                     if name not in present:
@@ -138,33 +150,6 @@ class EdgeEventStore:
                 "built with, or move the folder aside and re-ingest"
             )
 
-    def close(self) -> None:
-        """Flush, close the shard and release the lock. Safe to call twice."""
-        shard, self._shard = self._shard, None
-        try:
-            if shard is not None:
-                try:
-                    with _errors(f"could not flush the event store at {self.path}"):
-                        shard.flush()
-                finally:
-                    shard.close()
-        finally:
-            if self._lock_fd is not None:
-                _release_lock(self._lock_fd)
-                self._lock_fd = None
-
-    def __enter__(self) -> EdgeEventStore:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
-
-    @property
-    def shard(self) -> qe.EdgeShard:
-        if self._shard is None:
-            raise StoreError(f"the event store at {self.path} is closed")
-        return self._shard
-
     # -- writes ---------------------------------------------------------------------------------
 
     def upsert(self, events: Sequence[Event]) -> None:
@@ -172,15 +157,115 @@ class EdgeEventStore:
         if not events:
             return
         points = [self._point(e) for e in events]
-        with _errors(f"could not write {len(points)} events to {self.path}"):
+        with qdrant_errors(f"could not write {len(points)} events to {self.path}"):
             self.shard.update(qe.UpdateOperation.upsert_points(points))
             self.shard.flush()
 
     def delete_recording(self, recording_id: str) -> None:
         flt = qe.Filter(must=[_match("recording_id", recording_id)])
-        with _errors(f"could not delete recording {recording_id} from {self.path}"):
+        with qdrant_errors(f"could not delete recording {recording_id} from {self.path}"):
             self.shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
             self.shard.flush()
+
+    def relabel_identity(
+        self, identity_id: str, name: str | None, *, into_id: str | None = None, embed: Embed | None = None
+    ) -> int:
+        """Show `identity_id` as `name` (its id when None) in every event that has it; the number changed.
+
+        With `into_id` (a merge) the id itself becomes `into_id`, once per event, and events of
+        `into_id` show `name` too. Composed captions are rewritten with the new names and the
+        keywords follow them; the text vectors are recomputed only when `embed` is given.
+        """
+        label = name or into_id or identity_id
+        replace = {identity_id: into_id or identity_id}
+        labels = {identity_id: label, **({into_id: label} if into_id else {})}
+        ids = list(labels)
+        return self._rewrite_people(ids, lambda people, identity_ids: _relabelled(people, identity_ids, replace, labels), embed)
+
+    def remove_identity(self, identity_id: str, *, name: str | None = None, embed: Embed | None = None) -> int:
+        """Take `identity_id` and its display name out of every event that has it; the number changed.
+
+        name: the identity's display name, only needed for events whose `people` and `identity_ids`
+        are not parallel lists (never the case for ingested events).
+        """
+        drop = {identity_id, *([name] if name else [])}
+        return self._rewrite_people([identity_id], lambda people, ids: _without(people, ids, identity_id, drop), embed)
+
+    def identity_appearances(self) -> dict[str, Appearances]:
+        """Per identity id: how many events it is in and when it was first and last seen. One scan."""
+        found: dict[str, Appearances] = {}
+        for record in self._scroll_all(None, ["identity_ids", "start", "end"]):
+            payload = record.payload or {}
+            try:
+                start, end = datetime.fromisoformat(payload["start"]), datetime.fromisoformat(payload["end"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            for identity_id in dict.fromkeys(payload.get("identity_ids") or []):
+                seen = found.get(identity_id)
+                found[identity_id] = (
+                    Appearances(1, start, end)
+                    if seen is None
+                    else Appearances(seen.events + 1, min(seen.first_seen, start), max(seen.last_seen, end))
+                )
+        return found
+
+    def _rewrite_people(
+        self,
+        identity_ids: list[str],
+        edit: Callable[[list[str], list[str]], tuple[list[str], list[str]]],
+        embed: Embed | None,
+    ) -> int:
+        """Apply `edit` to (people, identity_ids) of every event holding any of the ids.
+
+        Only the changed payload fields and vectors are written (set_payload, update_vectors), so
+        anything else on the point stays exactly as it was.
+        """
+        flt = qe.Filter(must=[qe.FieldCondition("identity_ids", match=qe.MatchAny(identity_ids))])
+        changed: list[tuple[str, dict[str, Any], str | None]] = []  # point id, payload, new document
+        for record in self._scroll_all(flt, True):
+            event = event_from_payload(record.payload or {})
+            people, ids = edit(list(event.people), list(event.identity_ids))
+            if people == event.people and ids == event.identity_ids:
+                continue
+            caption = _recaption(event, people)
+            document = None
+            if caption != event.caption:
+                event.caption = caption
+                document = event.document
+            changed.append((_point_id(event.id), {"people": people, "identity_ids": ids, "caption": caption}, document))
+        if not changed:
+            return 0
+        documents = [(pid, doc) for pid, _, doc in changed if doc is not None]
+        text_vectors = embed([doc for _, doc in documents]) if embed is not None and documents else None
+        with qdrant_errors(f"could not relabel people in the event store at {self.path}"):
+            for pid, payload, _ in changed:
+                self.shard.update(qe.UpdateOperation.set_payload([pid], payload))
+            for k, (pid, doc) in enumerate(documents):
+                vectors: dict[str, Any] = {}
+                if text_vectors is not None:
+                    _check_len(text_vectors[k], self.text_dim, f"text vector of event {pid}")
+                    vectors[TEXT] = [float(x) for x in text_vectors[k]]
+                keywords = self._bm25.embed_document(doc)
+                if keywords.indices:
+                    vectors[KEYWORDS] = keywords
+                else:
+                    self.shard.update(qe.UpdateOperation.delete_vectors([pid], [KEYWORDS]))
+                if vectors:
+                    self.shard.update(qe.UpdateOperation.update_vectors([qe.PointVectors(pid, vectors)]))
+            self.shard.flush()
+        return len(changed)
+
+    def _scroll_all(self, flt: qe.Filter | None, with_payload: bool | list[str]) -> Iterator[Any]:
+        """Every matching record, page by page, without vectors."""
+        offset = None
+        while True:
+            with qdrant_errors(f"could not read the event store at {self.path}"):
+                records, offset = self.shard.scroll(
+                    qe.ScrollRequest(offset=offset, limit=256, filter=flt, with_payload=with_payload, with_vector=False)
+                )
+            yield from records
+            if offset is None:
+                return
 
     def _point(self, event: Event) -> qe.Point:
         if event.text_vector is None:
@@ -221,7 +306,7 @@ class EdgeEventStore:
             with_payload=True,
             with_vector=[TEXT, IMAGE],
         )
-        with _errors(f"could not search the event store at {self.path}"):
+        with qdrant_errors(f"could not search the event store at {self.path}"):
             hits = self.shard.query(request)
         return [ScoredEvent(event_from_payload(h.payload or {}, h.vector), float(h.score)) for h in hits]
 
@@ -237,7 +322,7 @@ class EdgeEventStore:
             with_vector=[TEXT, IMAGE],
             order_by=qe.OrderBy("start", qe.Direction.Asc),
         )
-        with _errors(f"could not read the event store at {self.path}"):
+        with qdrant_errors(f"could not read the event store at {self.path}"):
             records, _ = self.shard.scroll(request)
         found = [event_from_payload(r.payload or {}, r.vector) for r in records]
         # The index orders by instant; a stable re-sort only settles ties deterministically.
@@ -253,7 +338,7 @@ class EdgeEventStore:
                 continue
         if not point_ids:
             return []
-        with _errors(f"could not read the event store at {self.path}"):
+        with qdrant_errors(f"could not read the event store at {self.path}"):
             records = self.shard.retrieve(point_ids, True, [TEXT, IMAGE])
         by_id = {str(r.id): event_from_payload(r.payload or {}, r.vector) for r in records}
         out: list[Event] = []
@@ -263,13 +348,13 @@ class EdgeEventStore:
         return out
 
     def count(self, flt: EventFilter | None = None) -> int:
-        with _errors(f"could not count the event store at {self.path}"):
+        with qdrant_errors(f"could not count the event store at {self.path}"):
             return int(self.shard.count(qe.CountRequest(exact=True, filter=to_qdrant_filter(flt))))
 
     def stats(self) -> StoreStats:
         """Counts and size for `egomem status`."""
         events = self.count()
-        with _errors(f"could not read the event store at {self.path}"):
+        with qdrant_errors(f"could not read the event store at {self.path}"):
             recordings = self._distinct("recording_id", events)
             days = self._distinct("day", events)
             first = self._edge_start(qe.Direction.Asc)
@@ -388,6 +473,46 @@ def _match(key: str, value: str) -> qe.FieldCondition:
     return qe.FieldCondition(key, match=qe.MatchValue(value))
 
 
+# -- people labels --------------------------------------------------------------------------------
+
+
+def _relabelled(
+    people: list[str], identity_ids: list[str], replace: dict[str, str], labels: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """Ids swapped per `replace` and display names per `labels`, each id once (its first place kept)."""
+    if len(people) != len(identity_ids):  # not built by the ingest pipeline: names cannot be paired with ids
+        ids = list(dict.fromkeys(replace.get(i, i) for i in identity_ids))
+        return list(dict.fromkeys(labels.get(p, p) for p in people)), ids
+    out_people: list[str] = []
+    out_ids: list[str] = []
+    for person, identity_id in zip(people, identity_ids):
+        identity_id = replace.get(identity_id, identity_id)
+        if identity_id in out_ids:
+            continue  # both halves of a merge were in the event
+        out_ids.append(identity_id)
+        out_people.append(labels.get(identity_id, person))
+    return out_people, out_ids
+
+
+def _without(people: list[str], identity_ids: list[str], identity_id: str, names: set[str]) -> tuple[list[str], list[str]]:
+    if len(people) != len(identity_ids):
+        return [p for p in people if p not in names], [i for i in identity_ids if i != identity_id]
+    kept = [(p, i) for p, i in zip(people, identity_ids) if i != identity_id]
+    return [p for p, _ in kept], [i for _, i in kept]
+
+
+def _recaption(event: Event, people: list[str]) -> str:
+    """The caption with `people` in its "with ..." part, when it is a composed caption; else as it was.
+
+    A caption is rewritten only if composing it from the event's own fields gives it back exactly:
+    a caption written by hand or by another stage (a day summary) is never touched.
+    """
+    for tags in (event.tags, []):  # the ingest pipeline composes without tags
+        if compose_caption(event.place, event.people, event.visible_text, event.quotes, tags) == event.caption:
+            return compose_caption(event.place, people, event.visible_text, event.quotes, tags)
+    return event.caption
+
+
 # -- helpers ------------------------------------------------------------------------------------
 
 
@@ -427,43 +552,3 @@ def _disk_bytes(path: Path) -> int:
     return total
 
 
-@contextmanager
-def _errors(what: str) -> Iterator[None]:
-    """Qdrant Edge raises bare Exceptions; callers catch StoreError."""
-    try:
-        yield
-    except StoreError:
-        raise
-    except Exception as exc:
-        raise StoreError(f"{what}: {exc}") from exc
-
-
-def _acquire_lock(path: Path) -> int:
-    """An exclusive, non-blocking flock on path/.lock, with our pid written in for the next opener.
-
-    flock locks belong to the open file description, so a second open in this same process
-    conflicts too; the descriptor is not inherited by child processes (os.open is non-inheritable).
-    """
-    lock_path = path / LOCK_FILE
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        who = "this process" if holder == str(os.getpid()) else "another process"
-        raise StoreLocked(
-            f"the event store at {path} is already open in {who} (pid {holder}); "
-            "close it (for example stop `egomem serve`) and try again"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
-
-
-def _release_lock(fd: int) -> None:
-    try:
-        os.ftruncate(fd, 0)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
