@@ -30,9 +30,13 @@ class Settings:
     whisper_compute_type: str = "default"  # "default" picks int8 on CPU, float16 on CUDA
     language: str | None = None  # None: detect per recording
     vad: bool = True
+    whisper_beam_size: int = 1  # greedy decoding: about 3x faster than beam 5 for a small accuracy cost
+    whisper_batch_size: int = 8
 
     # vision
-    frame_rate: float = 1.0  # frames per second sampled for faces and change detection
+    frame_rate: float = 1.0  # frames per second sampled for scene changes (keyframes: OCR, thumbnails, CLIP)
+    face_rate: float = 0.5  # frames per second searched for faces: people stay in view for seconds
+    face_upsample_below: int = 360  # upsample frames whose shorter side is below this to find small faces (4x slower)
     frame_width: int = 640  # frames are decoded at this width; faces and OCR see this size
     scene_change: float = 0.35  # histogram distance above which a sampled frame becomes a keyframe
     faces: bool = True
@@ -42,6 +46,19 @@ class Settings:
     clip_model: str = "ViT-B-32"
     clip_pretrained: str | None = None  # an open_clip pretrained tag, e.g. "laion2b_s34b_b79k"
     clip_checkpoint: Path | None = None  # or a local checkpoint file
+    clip_vocabulary: Path | None = None  # a TOML/text file extending the zero-shot tag vocabulary
+    clip_compile: bool = False  # torch.compile the CLIP image encoder (CUDA only)
+
+    # captions: "composed" (from what was perceived), "clip-tags" (plus zero-shot scene tags),
+    # or "openai" (a vision-language model behind an OpenAI-compatible endpoint: vLLM, Ollama, llama.cpp)
+    caption_backend: str = "composed"
+    caption_url: str | None = None  # base URL including /v1
+    caption_model: str | None = None
+    caption_api_key: str | None = None
+    caption_timeout_s: float = 30.0
+    caption_retries: int = 2
+    caption_concurrency: int = 4
+    caption_max_images: int = 3
 
     # memory
     event_gap_s: float = 90.0  # silence-and-stillness longer than this ends an event
@@ -51,6 +68,7 @@ class Settings:
     # service
     host: str = "127.0.0.1"
     port: int = 8765
+    auth: str | None = None  # "user:password" or a file holding it; required to bind beyond loopback
     upload_max_bytes: int = 8 << 30  # the largest recording a device may upload
 
     config_file: Path | None = field(default=None, compare=False)

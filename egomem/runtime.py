@@ -17,7 +17,8 @@ from egomem.perception.device import resolve_device
 if TYPE_CHECKING:
     from egomem.memory.embedder import TextEmbedder
     from egomem.memory.places import PlaceBook
-    from egomem.perception.clip import ClipEmbedder
+    from egomem.perception.captioning import Captioner
+    from egomem.perception.clip import ClipEmbedder, ZeroShotTagger
     from egomem.perception.faces import FaceAnalyzer
     from egomem.perception.ocr import TextReader
     from egomem.perception.speech import SpeechRecognizer
@@ -50,7 +51,10 @@ class Models:
         from models import resolve
 
         s = self.settings
-        return SpeechRecognizer(resolve(s.whisper_model, s.models_dir), device=self.device, compute_type=s.whisper_compute_type, vad=s.vad)
+        return SpeechRecognizer(
+            resolve(s.whisper_model, s.models_dir), device=self.device, compute_type=s.whisper_compute_type, vad=s.vad,
+            beam_size=s.whisper_beam_size, batch_size=s.whisper_batch_size,
+        )
 
     @cached_property
     def faces(self) -> FaceAnalyzer | None:
@@ -59,7 +63,7 @@ class Models:
             return None
         from egomem.perception.faces import FaceAnalyzer
 
-        return FaceAnalyzer(detector=self.settings.face_detector)
+        return FaceAnalyzer(detector=self.settings.face_detector, upsample_below=self.settings.face_upsample_below)
 
     @cached_property
     def ocr(self) -> TextReader | None:
@@ -76,10 +80,30 @@ class Models:
 
         s = self.settings
         try:
-            return ClipEmbedder(ClipSource(s.clip_model, s.clip_pretrained, s.clip_checkpoint), device=self.device)
+            return ClipEmbedder(ClipSource(s.clip_model, s.clip_pretrained, s.clip_checkpoint), device=self.device, compile=s.clip_compile)
         except EgomemError as exc:
             self.problems["clip"] = str(exc)
             return None
+
+    @cached_property
+    def tagger(self) -> ZeroShotTagger | None:
+        if self.clip is None:
+            return None
+        from egomem.perception.clip import Vocabulary, ZeroShotTagger
+
+        vocabulary = Vocabulary.load(self.settings.clip_vocabulary) if self.settings.clip_vocabulary else None
+        return ZeroShotTagger(self.clip, vocabulary)
+
+    @cached_property
+    def captioner(self) -> Captioner:
+        from egomem.perception.captioning import build_captioner
+
+        s = self.settings
+        return build_captioner(
+            s.caption_backend, url=s.caption_url, model=s.caption_model, api_key=s.caption_api_key, tagger=self.tagger,
+            tagger_problem=self.problems.get("clip"), timeout_s=s.caption_timeout_s, retries=s.caption_retries,
+            max_concurrency=s.caption_concurrency, max_images=s.caption_max_images,
+        )
 
     @cached_property
     def text_embedder(self) -> TextEmbedder:
@@ -91,7 +115,7 @@ class Models:
     def status(self, load: bool = False) -> list[ComponentStatus]:
         """Which models are loaded, from where, on which device. With load=True, try each one."""
         rows: list[ComponentStatus] = []
-        for name in ("speech", "text_embedder", "faces", "ocr", "clip"):
+        for name in ("speech", "text_embedder", "faces", "ocr", "clip", "captioner"):
             if load or name in self.__dict__:
                 try:
                     component: Any = getattr(self, name)
@@ -119,6 +143,8 @@ class Runtime:
     ocr = property(lambda self: self.models.ocr)
     clip = property(lambda self: self.models.clip)
     text_embedder = property(lambda self: self.models.text_embedder)
+    tagger = property(lambda self: self.models.tagger)
+    captioner = property(lambda self: self.models.captioner)
 
     # -- memory -------------------------------------------------------------------------------
 

@@ -73,3 +73,25 @@ def test_without_weights_the_stage_says_so() -> None:
 def test_an_unreachable_pretrained_tag_is_reported_not_hidden() -> None:
     with pytest.raises(ModelUnavailable, match="could not be loaded"):
         ClipEmbedder(ClipSource("egomem-tiny-vit", pretrained="no-such-tag"))
+
+
+def test_ingest_stores_image_vectors_and_scene_tags_when_clip_is_loaded(tiny_checkpoint: Path, tmp_path: Path, shared_data: Path) -> None:
+    """The whole stage in the pipeline: keyframes embedded, events searchable by image, tags in the caption."""
+    from egomem.config import Settings
+    from egomem.runtime import Runtime
+    from pipelines.ingest import Ingestor, Outcome
+
+    settings = Settings.load(
+        env={}, home=tmp_path, clip_model="egomem-tiny-vit", clip_checkpoint=tiny_checkpoint, caption_backend="clip-tags", faces=False
+    )
+    with Runtime(settings) as rt:
+        [result] = Ingestor(rt).ingest([shared_data / "faces" / "test" / "obama1.jpg"])
+        assert result.outcome is Outcome.INGESTED
+        [event] = rt.store.events()
+        assert event.image_vector is not None and len(event.image_vector) == 32
+        assert event.tags and "Scene:" in event.caption
+        hits = rt.store.search_image(event.image_vector, limit=3)
+        assert hits[0].event.id == event.id
+        statuses = {c.name: c for c in rt.component_status()}
+        assert statuses["clip"].loaded and "egomem-tiny-vit" in statuses["clip"].detail
+        assert statuses["captioner"].loaded and "zero-shot tags" in statuses["captioner"].detail

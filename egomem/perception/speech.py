@@ -25,8 +25,10 @@ class Transcript:
 class SpeechRecognizer:
     """Whisper in CTranslate2 format. Loaded once and reused for every recording."""
 
-    def __init__(self, model_dir: Path, *, device: str = "cpu", compute_type: str = "default", vad: bool = True) -> None:
-        from faster_whisper import WhisperModel
+    def __init__(
+        self, model_dir: Path, *, device: str = "cpu", compute_type: str = "default", vad: bool = True, beam_size: int = 1, batch_size: int = 8
+    ) -> None:
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         if compute_type == "default":
             # int8 keeps CPU inference fast and small; float16 is the fast path on a GPU.
@@ -35,10 +37,16 @@ class SpeechRecognizer:
         self.device = device
         self.compute_type = compute_type
         self.vad = vad
+        self.beam_size = beam_size
+        self.batch_size = batch_size
         self._model = WhisperModel(str(model_dir), device=device, compute_type=compute_type, cpu_threads=0)
+        # Batched decoding of VAD-cut chunks is several times faster than the sequential decoder
+        # on long recordings, on a CPU as on a GPU; it needs VAD to find the chunks.
+        self._batched = BatchedInferencePipeline(self._model) if vad else None
 
     def describe(self) -> str:
-        return f"faster-whisper {self.model_dir.name} ({self.compute_type}) on {self.device}, VAD {'on' if self.vad else 'off'}"
+        mode = f"batched x{self.batch_size}, VAD on" if self._batched else "sequential, VAD off"
+        return f"faster-whisper {self.model_dir.name} ({self.compute_type}, beam {self.beam_size}, {mode}) on {self.device}"
 
     def transcribe(self, audio: np.ndarray, *, language: str | None = None, on_progress: Callable[[float], None] | None = None) -> Transcript:
         """Transcribe 16 kHz mono float32 audio. Silence gives an empty transcript, not an error.
@@ -48,15 +56,19 @@ class SpeechRecognizer:
         started = time.perf_counter()
         if audio.size < SAMPLE_RATE // 10:
             return Transcript(None, 0.0, [], time.perf_counter() - started)
-        segments, info = self._model.transcribe(
-            audio,
-            language=language,
-            beam_size=5,
-            word_timestamps=True,
-            vad_filter=self.vad,
-            vad_parameters={"min_silence_duration_ms": 500},
-            condition_on_previous_text=False,  # avoids hallucinated repetition across long silences
-        )
+        if self._batched is not None:
+            segments, info = self._batched.transcribe(
+                audio, language=language, beam_size=self.beam_size, batch_size=self.batch_size, word_timestamps=True,
+                vad_parameters={"min_silence_duration_ms": 500},
+            )
+        else:
+            segments, info = self._model.transcribe(
+                audio,
+                language=language,
+                beam_size=self.beam_size,
+                word_timestamps=True,
+                condition_on_previous_text=False,  # avoids hallucinated repetition across long silences
+            )
         utterances: list[Utterance] = []
         for seg in segments:  # a lazy generator: decoding happens as we iterate
             if on_progress is not None:
