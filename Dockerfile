@@ -16,5 +16,7 @@ RUN python -m pip install --no-cache-dir .
 ENV EGOMEM_HOME=/data EGOMEM_HOST=0.0.0.0
 VOLUME /data
 EXPOSE 8765
-# Binding beyond loopback is the container's own network; publish the port on 127.0.0.1 only.
+# Listening on the container's interface is beyond loopback, so the service refuses to start
+# without a login: run with -e EGOMEM_AUTH=user:password (or a mounted file holding it), and
+# publish the port on 127.0.0.1 unless other machines should reach it.
 CMD ["egomem", "serve"]

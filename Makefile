@@ -4,14 +4,15 @@
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
-SYSTEM_TOOLS := ffmpeg:ffmpeg espeak-ng:espeak-ng
+SYSTEM_TOOLS := ffmpeg:ffmpeg espeak-ng:espeak-ng chromium:chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install system-deps models run test clean
 
 install: system-deps $(VENV)/.installed models
 
-# Debian/Ubuntu packages: ffmpeg (decoding), espeak-ng (speech for generated test media), libgl1 (OpenCV).
+# Debian/Ubuntu packages: ffmpeg (decoding), espeak-ng (speech for generated test media), libgl1 (OpenCV),
+# chromium (the web app's browser tests drive it through Playwright).
 system-deps:
 	@missing=""; \
 	for pair in $(SYSTEM_TOOLS); do cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null || missing="$$missing $$pkg"; done; \

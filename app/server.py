@@ -1,4 +1,7 @@
-"""The local service: a JSON API over the same runtime the CLI uses, bound to loopback by default."""
+"""The local service: a JSON API and the Gradio web app over the same runtime the CLI uses.
+
+Bound to loopback by default; any other bind needs a login (`EGOMEM_AUTH`, see app/auth.py).
+"""
 
 from __future__ import annotations
 
@@ -19,11 +22,15 @@ class AskRequest(BaseModel):
     choices: dict[str, str] | None = None
 
 
-def create_app(rt: Runtime) -> FastAPI:
+def create_app(rt: Runtime, *, ui: bool = True) -> FastAPI:
+    """The service: JSON API under /v1, device uploads, day summaries, and (with `ui`) the web app at /."""
+    from app.auth import install_auth
     from egomem.reasoning.answer import Reasoner
 
     app = FastAPI(title="egomem", version="0.1.0")
     lock = threading.Lock()  # the embedded shard and models are used by one request at a time
+    app.state.lock = lock
+    install_auth(app, rt.settings)
     reasoner = Reasoner(rt.store, rt.text_embedder, lambda: [i.name for i in rt.identities.identities() if i.name])
 
     @app.get("/healthz")
@@ -79,12 +86,19 @@ def create_app(rt: Runtime) -> FastAPI:
 
     install_uploads(app, rt, lock=lock, max_bytes=rt.settings.upload_max_bytes)
     app.include_router(create_summary_router(rt, lock))
+    if ui:
+        from app.web import mount_ui
+
+        mount_ui(app, rt, lock)  # last: a UI at "/" would otherwise shadow the API's routes
     return app
 
 
 def serve(rt: Runtime, host: str, port: int) -> None:
     import uvicorn
 
+    from app.auth import check_bind, resolve_auth
+
+    check_bind(host, resolve_auth(rt.settings))  # before loading anything: refuse early
     app = create_app(rt)
     rt.text_embedder  # load before the first request, not during it  # noqa: B018
     uvicorn.run(app, host=host, port=port, log_level="info")

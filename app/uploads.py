@@ -45,8 +45,8 @@ from starlette.requests import ClientDisconnect
 from egomem.errors import MediaError
 from egomem.media.probe import MediaInfo, probe
 from egomem.media.recording import MediaKind
-from egomem.store.devices import DEVICE_NAME, Device, DeviceRegistry
 from egomem.runtime import Runtime
+from egomem.store.devices import DEVICE_NAME, Device, DeviceRegistry
 from pipelines.jobs import JobQueue, Worker, ingest_with_metadata
 
 if TYPE_CHECKING:

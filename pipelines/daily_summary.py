@@ -675,9 +675,13 @@ def service_is_up(url: str, timeout: float) -> bool:
 
 def _summarize_via_service(url: str, settings: Settings, day: date) -> Path | None:
     """Ask the running service; None when it serves another memory (ours is then not held by it)."""
+    from egomem.credentials import resolve_auth
+
     body = {"home": str(settings.home), "timezone": settings.timezone}
+    login = resolve_auth(settings)  # the service and this job read the same configuration
+    headers = {"Authorization": login.basic_header()} if login else {}
     try:
-        status, payload = _http_json("POST", f"{url}/v1/summaries/{day.isoformat()}", body, SERVICE_TIMEOUT_S)
+        status, payload = _http_json("POST", f"{url}/v1/summaries/{day.isoformat()}", body, SERVICE_TIMEOUT_S, headers)
     except (OSError, http.client.HTTPException) as exc:
         raise EgomemError(f"the egomem service at {url} stopped answering while summarising {day.isoformat()}: {exc}") from exc
     detail = payload.get("detail") if isinstance(payload, dict) else None
@@ -695,11 +699,13 @@ def _summarize_via_service(url: str, settings: Settings, day: date) -> Path | No
     raise EgomemError(f"the egomem service at {url} could not summarise {day.isoformat()}: {detail or f'HTTP {status}'}")
 
 
-def _http_json(method: str, url: str, body: dict[str, Any] | None, timeout: float) -> tuple[int, Any]:
+def _http_json(
+    method: str, url: str, body: dict[str, Any] | None, timeout: float, extra_headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
     """(status, parsed JSON or None). Proxies are bypassed: the service is on this machine."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **(extra_headers or {})}
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with opener.open(request, timeout=timeout) as response:

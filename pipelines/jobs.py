@@ -225,7 +225,7 @@ def ingest_with_metadata(rt: Runtime, path: Path, metadata: dict[str, Any]) -> t
     The device's metadata plays the part of a life-folder manifest line: it wins over the
     container's own tags. Returns (ok, message); a recording already in memory counts as ok.
     """
-    from egomem.media.sources import ManifestEntry, IngestItem
+    from egomem.media.sources import IngestItem, ManifestEntry
     from egomem.types import GeoPoint
     from pipelines.ingest import Ingestor, Outcome
 

@@ -275,19 +275,22 @@ def test_the_command_prints_what_it_wrote(memory: Settings, models, capsys: pyte
 
 
 @pytest.fixture
-def service(memory: Settings, models) -> Iterator[tuple[Settings, EdgeEventStore]]:
-    """A real service on loopback holding the store, like `egomem serve`."""
+def service(memory: Settings, models, request: pytest.FixtureRequest) -> Iterator[tuple[Settings, EdgeEventStore]]:
+    """A real service on loopback holding the store, like `egomem serve` (with a login when parametrized)."""
     import uvicorn
     from fastapi import FastAPI
 
+    from app.auth import install_auth
     from egomem.runtime import Runtime
 
+    memory = memory.replace(auth=getattr(request, "param", None))
     rt = Runtime(memory, models)
     # Opened here rather than through rt.store, which would load CLIP only to learn its vector size.
     rt.__dict__["store"] = store = EdgeEventStore(memory.store_dir)
     app = FastAPI()
     app.get("/healthz")(lambda: {"ok": True})
     app.include_router(create_summary_router(rt, threading.Lock()))
+    install_auth(app, memory, env={})
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=memory.port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -316,6 +319,16 @@ def test_with_the_service_running_the_job_goes_through_it(service: tuple[Setting
     other = Settings.load(env={}, home=tmp_path / "other", timezone=TZ_NAME, port=settings.port)
     with pytest.raises(EgomemError, match=r"no memories on 2026-03-03 \(nothing has been ingested"):
         run_summarize_day(other, DAY)
+
+
+@pytest.mark.parametrize("service", ["me:s3cret"], indirect=True)
+def test_a_service_with_a_login_is_called_with_it(service: tuple[Settings, EdgeEventStore]) -> None:
+    settings, store = service
+    with pytest.raises(EgomemError, match="HTTP 401|login required"):
+        run_summarize_day(settings.replace(auth="me:wrong"), DAY)
+    path = run_summarize_day(settings, DAY)  # the job reads the same login the service was given
+    assert path.read_text().count("oat milk") >= 1
+    assert store.count(EventFilter(recording_id=SUMMARY_RECORDING)) == 1
 
 
 # -- a generated life -----------------------------------------------------------------------------

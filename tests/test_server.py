@@ -65,3 +65,35 @@ def test_status_and_bad_requests(server) -> None:
     assert status["store"]["events"] == 1 and status["recordings"] == 1
     assert httpx.get(f"{url}/v1/events", params={"day": "yesterday"}, timeout=30).status_code == 422
     assert httpx.get(f"{url}/thumbnails/../../etc/passwd", timeout=30).status_code == 404
+
+
+def test_the_web_app_is_served_beside_the_api(server) -> None:
+    url, _ = server
+    page = httpx.get(f"{url}/", timeout=30)
+    assert page.status_code == 200 and "gradio" in page.text.lower()
+    assert httpx.get(f"{url}/healthz", timeout=30).json() == {"ok": True}  # not shadowed by the UI at "/"
+    assert "/v1/recordings" in httpx.get(f"{url}/openapi.json", timeout=30).json()["paths"]
+
+
+def test_serving_beyond_loopback_without_a_login_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from app.cli import main
+
+    monkeypatch.delenv("EGOMEM_AUTH", raising=False)
+    assert main(["--home", str(tmp_path), "serve", "--host", "0.0.0.0", "--port", "9"]) == 1
+    err = capsys.readouterr().err
+    assert "refusing to listen" in err and "EGOMEM_AUTH" in err
+
+
+def test_with_a_login_the_api_needs_it(models, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.server import create_app
+    from egomem.config import Settings
+    from egomem.runtime import Runtime
+
+    with Runtime(Settings.load(env={"EGOMEM_AUTH": "me:s3cret"}, home=tmp_path), models) as rt:
+        client = TestClient(create_app(rt))
+        assert client.get("/v1/status").status_code == 401
+        assert client.get("/v1/status", auth=("me", "s3cret")).status_code == 200
+        assert client.get("/config").status_code == 401  # the UI's own login guards its data
+        assert client.get("/healthz").status_code == 200
