@@ -43,6 +43,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from starlette.requests import ClientDisconnect
 
 from egomem.errors import MediaError
+from egomem.files import fsync_dir, write_atomic
 from egomem.media.probe import MediaInfo, probe
 from egomem.media.recording import MediaKind
 from egomem.runtime import Runtime
@@ -422,9 +423,9 @@ def create_upload_router(
             target.parent.mkdir(parents=True, exist_ok=True)
             sidecar = {**upload.metadata, "recording_id": upload.recording_id, "upload_id": upload.id,
                        "uploaded_by": upload.owner, "size": upload.size, "received_at": _now()}
-            _write_durably(target.with_name(target.name + ".json"), json.dumps(sidecar, indent=2).encode())
+            write_atomic(target.with_name(target.name + ".json"), json.dumps(sidecar, indent=2).encode())
             os.replace(partial, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         metadata = {"recording_id": upload.recording_id, "device": upload.metadata.get("device"),
                     "start": upload.metadata.get("start"), "gps": upload.metadata.get("gps", [])[:1],
                     "sidecar": str(target.with_name(target.name + ".json"))}  # the whole GPS track is in the sidecar
@@ -615,23 +616,6 @@ def _sha256_file(path: Path) -> str:
         while block := handle.read(_HASH_CHUNK):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _now() -> str:

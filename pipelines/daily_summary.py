@@ -31,7 +31,6 @@ import http.client
 import json
 import os
 import re
-import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -48,6 +47,7 @@ from pydantic import BaseModel
 
 from egomem.config import Settings
 from egomem.errors import ConfigError, EgomemError, StoreLocked
+from egomem.files import write_atomic
 from egomem.memory.events import DAY_SUMMARY_RECORDING, Event
 from egomem.store.base import EventFilter, EventStore
 
@@ -577,26 +577,13 @@ def write_day_summary(store: EventStore, embed: Embed, settings: Settings, day: 
     folder = settings.home / "summaries"
     folder.mkdir(parents=True, exist_ok=True)
     markdown, page = folder / f"{day.isoformat()}.md", folder / f"{day.isoformat()}.html"
-    _replace_atomically(markdown, render_markdown(summary, Path(os.path.relpath(settings.thumbnails_dir, folder)).as_posix()))
-    _replace_atomically(page, render_html(summary, settings.thumbnails_dir))
+    write_atomic(markdown, render_markdown(summary, Path(os.path.relpath(settings.thumbnails_dir, folder)).as_posix()))
+    write_atomic(page, render_html(summary, settings.thumbnails_dir))
     event = summary_event(summary, embed)
     store.upsert([event])
     return SummaryFiles(day, markdown, page, event.id, len(summary.timeline))
 
 
-def _replace_atomically(path: Path, text: str) -> None:
-    """Readers see the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # -- the job --------------------------------------------------------------------------------------

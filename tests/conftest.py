@@ -66,3 +66,30 @@ def life_memory(models, generated_life, tmp_path_factory: pytest.TempPathFactory
     results = Ingestor(rt).ingest([folder])
     yield rt, results
     rt.close()
+
+
+# A randomly initialised small CLIP: no pretrained open_clip weights can be had offline, so the real
+# loading path (a local checkpoint) is exercised with this one.
+TINY_CLIP = "egomem-tiny-vit"
+TINY_CLIP_CONFIG = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16, "head_width": 32},
+    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint file of the `egomem-tiny-vit` architecture (registered with open_clip)."""
+    import json
+
+    import open_clip
+    import torch
+
+    folder = tmp_path_factory.mktemp("clip")
+    (folder / f"{TINY_CLIP}.json").write_text(json.dumps(TINY_CLIP_CONFIG))
+    open_clip.add_model_config(folder / f"{TINY_CLIP}.json")
+    torch.manual_seed(0)
+    checkpoint = folder / "tiny.pt"
+    torch.save({"state_dict": open_clip.create_model(TINY_CLIP, pretrained=None).state_dict()}, checkpoint)
+    return checkpoint

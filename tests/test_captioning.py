@@ -326,25 +326,9 @@ def test_build_captioner(fake_vlm: tuple[FakeVLM, str]) -> None:
 
 # -- CLIP: text embeddings, zero-shot tags, the clip-tags captioner --------------------------------
 
-TINY = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16, "head_width": 32},
-    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-
-
 @pytest.fixture(scope="module")
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> ClipEmbedder:
-    import open_clip
-    import torch
-
-    folder = tmp_path_factory.mktemp("clip-caption")
-    (folder / "egomem-tiny-vit.json").write_text(json.dumps(TINY))
-    open_clip.add_model_config(folder / "egomem-tiny-vit.json")
-    torch.manual_seed(0)
-    checkpoint = folder / "tiny.pt"
-    torch.save({"state_dict": open_clip.create_model("egomem-tiny-vit", pretrained=None).state_dict()}, checkpoint)
-    return ClipEmbedder(ClipSource("egomem-tiny-vit", checkpoint=checkpoint), batch_size=4)
+def embedder(tiny_checkpoint: Path) -> ClipEmbedder:
+    return ClipEmbedder(ClipSource("egomem-tiny-vit", checkpoint=tiny_checkpoint), batch_size=4)
 
 
 def _scenes() -> list[np.ndarray]:

@@ -4,7 +4,6 @@ No pretrained CLIP weights can be fetched here, so the test saves random weights
 checkpoint and loads them the way a user's checkpoint is loaded.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,27 +11,6 @@ import pytest
 
 from egomem.errors import ModelUnavailable
 from egomem.perception.clip import ClipEmbedder, ClipSource
-
-TINY = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16, "head_width": 32},
-    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import open_clip
-    import torch
-
-    folder = tmp_path_factory.mktemp("clip")
-    (folder / "egomem-tiny-vit.json").write_text(json.dumps(TINY))
-    open_clip.add_model_config(folder / "egomem-tiny-vit.json")
-    torch.manual_seed(0)
-    model = open_clip.create_model("egomem-tiny-vit", pretrained=None)
-    checkpoint = folder / "tiny.pt"
-    torch.save({"state_dict": model.state_dict()}, checkpoint)
-    return checkpoint
 
 
 def _frames() -> list[np.ndarray]:

@@ -50,7 +50,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -63,6 +62,7 @@ import numpy as np
 import qdrant_edge as qe
 
 from egomem.errors import EgomemError, StoreError
+from egomem.files import fsync_dir, write_atomic
 from egomem.store.shard import LockedShard, qdrant_errors
 
 VECTOR = "face"
@@ -225,7 +225,7 @@ class IdentityIndex(LockedShard):
                 shard.close()
             os.replace(live, old)
             os.replace(fresh, live)
-            _fsync_dir(self.path)
+            fsync_dir(self.path)
             shutil.rmtree(old)
             self._shard = self._open_shard()
 
@@ -539,7 +539,7 @@ class IdentityIndex(LockedShard):
         folder = self._crop_dir(identity_id)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            _write_atomic(folder / f"{_next_crop_number(folder):04d}.jpg", encoded.tobytes(), sync=False)
+            write_atomic(folder / f"{_next_crop_number(folder):04d}.jpg", encoded.tobytes(), sync=False)
         except OSError as exc:
             raise StoreError(f"could not store a face crop in {folder}: {exc}") from exc
 
@@ -609,7 +609,7 @@ class IdentityIndex(LockedShard):
             "forgotten": sorted(self._forgotten, key=_number),
         }
         try:
-            _write_atomic(self._registry_path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+            write_atomic(self._registry_path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         except OSError as exc:
             raise StoreError(f"could not write {self._registry_path}: {exc}") from exc
 
@@ -701,34 +701,3 @@ def _read_registry(path: Path) -> tuple[dict[str, _Entry], int, dict[str, str], 
             f"the identity registry {path} is unreadable ({exc}); move it aside and egomem rebuilds it "
             "from the stored face samples (names included)"
         ) from exc
-
-
-def _write_atomic(path: Path, content: str | bytes, *, sync: bool = True) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename over it.
-
-    sync=False skips both fsyncs: for files that are cheap to lose (crops), still never half-written.
-    """
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            if sync:
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    if sync:
-        _fsync_dir(path.parent)  # the rename itself survives a power cut
-
-
-def _fsync_dir(path: Path) -> None:
-    dir_fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
