@@ -12,7 +12,6 @@ import asyncio
 import base64
 import json
 import socket
-import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -37,6 +36,7 @@ from egomem.perception.captioning import (
     build_captioner,
 )
 from egomem.perception.clip import ClipEmbedder, ClipSource, Vocabulary, ZeroShotTagger
+from tests.serving import serving
 
 MODEL = "fake-vlm-1"
 KEY = "sekret-key"
@@ -128,24 +128,9 @@ def _check_and_answer(body: dict[str, Any]) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def fake_vlm() -> Iterator[tuple[FakeVLM, str]]:
-    import uvicorn
-
     fake = FakeVLM()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(fake.app(), log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "fake VLM server did not start"
-        time.sleep(0.02)
-    yield fake, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
+    with serving(fake.app(), lifespan="off", timeout_graceful_shutdown=1) as url:
+        yield fake, url
 
 
 def _frame(color: tuple[int, int, int], size: tuple[int, int] = (720, 1280)) -> np.ndarray:

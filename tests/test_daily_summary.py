@@ -7,7 +7,6 @@ import base64
 import re
 import socket
 import threading
-import time as clock
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
@@ -33,6 +32,7 @@ from pipelines.daily_summary import (
     run_summarize_day,
     summary_event_id,
 )
+from tests.serving import serving
 
 NS = uuid.UUID("6f2b9c1e-3d4a-4b5c-8e7f-0a1b2c3d4e5f")
 TZ_NAME = "America/New_York"  # UTC-5 on these days: 23:30 local is already the next UTC day
@@ -277,7 +277,6 @@ def test_the_command_prints_what_it_wrote(memory: Settings, models, capsys: pyte
 @pytest.fixture
 def service(memory: Settings, models, request: pytest.FixtureRequest) -> Iterator[tuple[Settings, EdgeEventStore]]:
     """A real service on loopback holding the store, like `egomem serve` (with a login when parametrized)."""
-    import uvicorn
     from fastapi import FastAPI
 
     from app.auth import install_auth
@@ -291,18 +290,10 @@ def service(memory: Settings, models, request: pytest.FixtureRequest) -> Iterato
     app.get("/healthz")(lambda: {"ok": True})
     app.include_router(create_summary_router(rt, threading.Lock()))
     install_auth(app, memory, env={})
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=memory.port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = clock.monotonic() + 20
-    while not server.started and clock.monotonic() < deadline:
-        clock.sleep(0.05)
-    assert server.started, "the service did not start"
     try:
-        yield memory, store
+        with serving(app, port=memory.port):  # the port the job looks for the service on
+            yield memory, store
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         rt.close()
 
 

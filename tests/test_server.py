@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,31 +9,19 @@ import httpx
 import pytest
 
 from pipelines.ingest import Ingestor
+from tests.serving import serving
 
 
 @pytest.fixture(scope="module")
 def server(models, tmp_path_factory: pytest.TempPathFactory, shared_data: Path):
-    import uvicorn
-
     from app.server import create_app
     from egomem.config import Settings
     from egomem.runtime import Runtime
 
     rt = Runtime(Settings.load(env={}, home=tmp_path_factory.mktemp("served")), models)
     Ingestor(rt).ingest([shared_data / "media" / "jfk.flac"])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the service did not start"
-    yield f"http://127.0.0.1:{port}", rt
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(rt)) as url:
+        yield url, rt
     rt.close()
 
 

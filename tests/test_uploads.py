@@ -20,6 +20,7 @@ import pytest
 
 from egomem.store.devices import DeviceError, DeviceRegistry
 from pipelines.jobs import JobQueue, JobState, Worker
+from tests.serving import serving
 
 MAX_BYTES = 2 << 20  # above jfk.flac (1.15 MB), small enough to test the limit cheaply
 START = "2024-05-01T09:30:00+02:00"
@@ -47,7 +48,6 @@ class Service:
 
 @pytest.fixture(scope="module")
 def service(models, tmp_path_factory: pytest.TempPathFactory):
-    import uvicorn
     from fastapi import FastAPI
 
     from app.uploads import create_upload_router
@@ -64,16 +64,8 @@ def service(models, tmp_path_factory: pytest.TempPathFactory):
     app.include_router(create_upload_router(rt, queue, devices, max_bytes=MAX_BYTES, uploads_dir=home / "uploads", idle_timeout_s=10))
     worker = Worker(queue, lambda path, metadata: ingest_with_metadata(rt, path, metadata), poll_s=0.05).start()
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    _until(lambda: server.started, 20, "the service did not start")
-    yield Service(f"http://127.0.0.1:{port}", port, home, rt, queue, tokens)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield Service(url, int(url.rsplit(":", 1)[1]), home, rt, queue, tokens)
     worker.stop(timeout=60)
     queue.close()
     devices.close()
@@ -394,7 +386,7 @@ def test_the_device_registry_stores_only_token_hashes(tmp_path: Path) -> None:
     path = tmp_path / "devices.sqlite3"
     registry = DeviceRegistry(path)
     token = registry.add("watch")
-    assert len(token) >= 43 and registry.authenticate(token).name == "watch"
+    assert token.startswith("egm_") and len(token) >= 47 and registry.authenticate(token).name == "watch"
     assert registry.authenticate(token + "x") is None and registry.authenticate("") is None
     with pytest.raises(DeviceError, match="already exists"):
         registry.add("watch")

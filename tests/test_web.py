@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import re
 import shutil
-import socket
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -25,6 +24,7 @@ from egomem.errors import ConfigError, EgomemError
 from egomem.memory.events import DAY_SUMMARY_RECORDING, Event, Place, Quote
 from egomem.store.base import ScoredEvent
 from egomem.types import GeoPoint
+from tests.serving import serving
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "web"
@@ -334,26 +334,12 @@ def web_memory(life_memory, models, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def base_url(web_memory):
-    import uvicorn
-
     from app.server import create_app
 
     app = create_app(web_memory)  # the service as `egomem serve` builds it: API, uploads, web app
     web_memory.text_embedder  # noqa: B018 - loaded before the first question, not during it
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="egomem-web-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the web app did not start")
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serving(app) as url:
+        yield url + "/"
 
 
 @pytest.fixture(scope="module")

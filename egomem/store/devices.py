@@ -22,6 +22,7 @@ from egomem.errors import EgomemError
 
 # Device names become folder names (recordings/<device>/), so they are kept filesystem-safe.
 DEVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+TOKEN_PREFIX = "egm_"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -58,7 +59,9 @@ class DeviceRegistry:
         """Register a device and return its new token; the token is not stored and cannot be shown again."""
         if not DEVICE_NAME.match(name):
             raise DeviceError(f"device name {name!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-        token = secrets.token_urlsafe(32)
+        # The prefix names what it is (and lets secret scanners spot it); it also keeps a token from
+        # starting with '-', which a command line would read as an option.
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._lock, self._db:
             exists = self._db.execute("SELECT 1 FROM devices WHERE name = ?", (name,)).fetchone()
             if exists and not replace:
