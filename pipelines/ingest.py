@@ -20,7 +20,7 @@ import numpy as np
 
 from egomem.errors import EgomemError, MediaError
 from egomem.media.decode import iter_frames, load_audio
-from egomem.media.recording import MediaKind, Recording
+from egomem.media.recording import Recording
 from egomem.media.sources import IngestItem, build_recording, collect, read_life_folder
 from egomem.memory.buffer import ShortTermBuffer
 from egomem.memory.episodes import build_events
@@ -162,9 +162,12 @@ class Ingestor:
                 vision_reports, vision_error = self._see(rec, buffer, bar)
                 stages.extend(vision_reports)
                 if speech is not None:
-                    utterances, speech_report = speech.result()
-                    buffer.add_utterances(utterances)
+                    utterances, speech_report, audio = speech.result()
                     stages.append(speech_report)
+                    if utterances and audio is not None:  # after vision: who spoke is read off the faces too
+                        utterances, speakers_report = self._attribute_speakers(utterances, audio, buffer.frames)
+                        stages.append(speakers_report)
+                    buffer.add_utterances(utterances)
                 else:
                     stages.append(StageReport("speech", False, "no audio stream"))
         finally:
@@ -176,6 +179,7 @@ class Ingestor:
         point = rec.location
         place = Place(self.rt.places.name_for(point), point) if point else None
         events = build_events(buffer, spans, place)
+        stages.append(self._caption(events))
         started = time.perf_counter()
         vectors = self.rt.text_embedder.embed([e.document for e in events])
         for event, vector in zip(events, vectors):
@@ -183,17 +187,53 @@ class Ingestor:
         stages.append(StageReport("embed", True, f"{len(events)} events", time.perf_counter() - started, len(events), self.rt.device))
         return events, stages
 
-    def _transcribe(self, rec: Recording, progress: Callable[[float], None] | None) -> tuple[list[Utterance], StageReport]:
+    def _caption(self, events: list[Event]) -> StageReport:
+        """Zero-shot scene tags when CLIP is loaded, then one batched call to the caption backend."""
+        from egomem.perception.captioning import CaptionInput
+
+        started = time.perf_counter()
+        captioner = self.rt.captioner
+        items = []
+        for event in events:
+            embedding = np.asarray([event.image_vector], np.float32) if event.image_vector else None
+            if self.rt.tagger is not None and embedding is not None:
+                event.tags = self.rt.tagger.tag_scene(image_embeddings=embedding)
+            keyframes = [img for rel in event.keyframes if (img := cv2.imread(str(self.settings.thumbnails_dir / rel))) is not None]
+            items.append(CaptionInput.from_event(event, keyframes, image_embeddings=embedding))
+        for event, caption in zip(events, captioner.caption(items)):
+            event.caption = caption
+        failures = list(getattr(captioner, "last_errors", []))
+        detail = captioner.name + (f"; fell back to the composed caption for {len(failures)}: {failures[0].reason}" if failures else "")
+        return StageReport("caption", True, detail, time.perf_counter() - started, len(events), errors=len(failures))
+
+    def _transcribe(
+        self, rec: Recording, progress: Callable[[float], None] | None
+    ) -> tuple[list[Utterance], StageReport, np.ndarray | None]:
+        """Utterances, the stage report, and the 16 kHz audio they came from (for speaker attribution)."""
         started = time.perf_counter()
         device = self.rt.device
         try:
             audio = load_audio(rec.path)
         except MediaError as exc:
-            return [], StageReport("speech", False, f"audio could not be decoded: {exc.reason}", time.perf_counter() - started, device=device)
+            return [], StageReport("speech", False, f"audio could not be decoded: {exc.reason}", time.perf_counter() - started, device=device), None
         transcript = self.rt.speech.transcribe(audio, language=self.settings.language, on_progress=progress)
         detail = f"{len(transcript.utterances)} utterances, language {transcript.language}"
         seconds_of_audio = int(audio.size / 16_000)
-        return transcript.utterances, StageReport("speech", True, detail, time.perf_counter() - started, seconds_of_audio, device)
+        return transcript.utterances, StageReport("speech", True, detail, time.perf_counter() - started, seconds_of_audio, device), audio
+
+    def _attribute_speakers(
+        self, utterances: list[Utterance], audio: np.ndarray, frames: list[FrameObservation]
+    ) -> tuple[list[Utterance], StageReport]:
+        """Who said each utterance (the wearer, a face in view, or a numbered voice); never fatal."""
+        from egomem.perception.speakers import attribute_speakers
+
+        started = time.perf_counter()
+        try:
+            result = attribute_speakers(utterances, audio, frames)
+        except Exception as exc:  # noqa: BLE001 - who spoke refines the transcript; losing it must not lose the recording
+            report = StageReport("speakers", False, f"speaker attribution failed: {exc}", time.perf_counter() - started, errors=1)
+            return utterances, report
+        return result.utterances, StageReport("speakers", True, result.describe(), time.perf_counter() - started, len(utterances))
 
     def _see(self, rec: Recording, buffer: ShortTermBuffer, bar: Progress) -> tuple[list[StageReport], MediaError | None]:
         if not rec.has_video:
@@ -204,6 +244,7 @@ class Ingestor:
         error: MediaError | None = None
         advance = _Advance(bar)
         frames = None
+        next_face_t = 0.0
         try:
             frames = iter_frames(rec.path, self.settings.frame_rate, self.settings.frame_width)
             while True:
@@ -214,7 +255,8 @@ class Ingestor:
                 t_s, frame = item
                 is_key, change = scenes.update(t_s, frame)
                 observation = FrameObservation(t_s=t_s, is_keyframe=is_key, change=change)
-                if self.rt.faces is not None:
+                if self.rt.faces is not None and (t_s >= next_face_t or is_key):
+                    next_face_t = t_s + 1.0 / self.settings.face_rate
                     with clock("faces") as faces_clock:
                         observation.faces = faces_clock.guard(lambda: self._faces(frame), [])
                 if is_key:
@@ -249,9 +291,11 @@ class Ingestor:
         return reports, None
 
     def _faces(self, frame: np.ndarray) -> list[FaceObservation]:
+        from egomem.people import face_crop
+
         observations = []
         for box, descriptor in self.rt.faces.analyze(frame):
-            match = self.rt.identities.identify(descriptor)
+            match = self.rt.identities.identify(descriptor, crop=face_crop(frame, box))
             observations.append(FaceObservation(box, descriptor, match.identity_id, match.name, match.distance))
         return observations
 
