@@ -23,6 +23,10 @@ DEFAULT_HOME = Path("~/.local/share/egomem")
 class Settings:
     home: Path = DEFAULT_HOME
     device: str = "auto"  # "auto", "cpu" or "cuda": where the models run
+    # CPU threads for the torch models (text embeddings, CLIP). 0: half the cores, at least one:
+    # speech decodes beside them, and OpenMP threads that outnumber free cores spin instead of working
+    # (measured: one 77-token embedding took 0.55 s with 2 threads on a busy 2-core machine, 0.025 s with 1).
+    torch_threads: int = 0
     timezone: str = "local"  # IANA name, or "local" for the machine's zone; used for day boundaries
 
     # speech
@@ -36,6 +40,7 @@ class Settings:
     # vision
     frame_rate: float = 1.0  # frames per second sampled for scene changes (keyframes: OCR, thumbnails, CLIP)
     face_rate: float = 0.5  # frames per second searched for faces: people stay in view for seconds
+    face_reuse_s: float = 10.0  # while the picture is still, reuse the last faces found for up to this long (0: never)
     face_upsample_below: int = 360  # upsample frames whose shorter side is below this to find small faces (4x slower)
     frame_width: int = 640  # frames are decoded at this width; faces and OCR see this size
     scene_change: float = 0.35  # histogram distance above which a sampled frame becomes a keyframe

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from egomem.config import Settings
 from egomem.errors import EgomemError
-from egomem.perception.device import resolve_device
+from egomem.perception.device import configure_torch_threads, resolve_device
 
 if TYPE_CHECKING:
     from egomem.memory.embedder import TextEmbedder
@@ -44,6 +44,11 @@ class Models:
     @cached_property
     def device(self) -> str:
         return resolve_device(self.settings.device)
+
+    @cached_property
+    def torch_threads(self) -> int:
+        """Set once, before the first torch model runs (a process-wide setting, owned here)."""
+        return configure_torch_threads(self.settings.torch_threads)
 
     @cached_property
     def speech(self) -> SpeechRecognizer:
@@ -79,6 +84,7 @@ class Models:
         from egomem.perception.clip import ClipEmbedder, ClipSource
 
         s = self.settings
+        self.torch_threads  # noqa: B018 - before the model is built
         try:
             return ClipEmbedder(ClipSource(s.clip_model, s.clip_pretrained, s.clip_checkpoint), device=self.device, compile=s.clip_compile)
         except EgomemError as exc:
@@ -110,6 +116,7 @@ class Models:
         from egomem.memory.embedder import TextEmbedder
         from models import resolve
 
+        self.torch_threads  # noqa: B018 - before the model is built
         return TextEmbedder(resolve("all-MiniLM-L6-v2", self.settings.models_dir), name="all-MiniLM-L6-v2", device=self.device)
 
     def status(self, load: bool = False) -> list[ComponentStatus]:

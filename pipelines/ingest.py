@@ -27,7 +27,7 @@ from egomem.memory.episodes import build_events
 from egomem.memory.events import Event, Place
 from egomem.memory.segmenter import SegmentationRules, segment
 from egomem.perception.records import FaceObservation, FrameObservation, StageReport, Utterance
-from egomem.perception.scene import SceneChangeDetector
+from egomem.perception.scene import SceneChangeDetector, StillnessGate
 from egomem.runtime import Runtime
 
 THUMBNAIL_WIDTH = 320
@@ -245,6 +245,9 @@ class Ingestor:
         advance = _Advance(bar)
         frames = None
         next_face_t = 0.0
+        stillness = StillnessGate(max_reuse_s=self.settings.face_reuse_s)
+        last_faces: list[FaceObservation] = []
+        faces_reused = 0
         try:
             frames = iter_frames(rec.path, self.settings.frame_rate, self.settings.frame_width)
             while True:
@@ -258,7 +261,11 @@ class Ingestor:
                 if self.rt.faces is not None and (t_s >= next_face_t or is_key):
                     next_face_t = t_s + 1.0 / self.settings.face_rate
                     with clock("faces") as faces_clock:
-                        observation.faces = faces_clock.guard(lambda: self._faces(frame), [])
+                        if stillness.is_still(t_s, frame, force_search=is_key):
+                            observation.faces = list(last_faces)  # nothing moved: the same people are there
+                            faces_reused += 1
+                        else:
+                            observation.faces = last_faces = faces_clock.guard(lambda: self._faces(frame), [])
                 if is_key:
                     if self.rt.ocr is not None:
                         with clock("ocr") as ocr_clock:
@@ -284,7 +291,7 @@ class Ingestor:
         if error:
             decode.detail += f"; decoding stopped early: {error.reason}"
         for report in reports[1:]:
-            report.detail = {"faces": f"{sum(len(f.faces) for f in buffer.frames)} faces", "ocr": f"{sum(len(f.texts) for f in buffer.frames)} texts read",
+            report.detail = {"faces": f"{sum(len(f.faces) for f in buffer.frames)} faces ({faces_reused} frames still: the last search reused)", "ocr": f"{sum(len(f.texts) for f in buffer.frames)} texts read",
                              "clip": f"{len(keyframes)} keyframes embedded"}.get(report.stage, "")
             if report.errors:
                 report.detail += f"; failed on {report.errors} frames, which were skipped"

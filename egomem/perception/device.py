@@ -21,6 +21,18 @@ def cuda_available() -> bool:
         return False
 
 
+def configure_torch_threads(requested: int) -> int:
+    """Set torch's intra-op thread count for this process (0: half the cores, at least one); returns it."""
+    import os
+
+    import torch
+
+    threads = requested if requested > 0 else max(1, (os.cpu_count() or 2) // 2)
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
 def resolve_device(setting: str) -> str:
     """Turn "auto" | "cpu" | "cuda" into "cpu" or "cuda", refusing "cuda" when there is none."""
     setting = setting.lower()

@@ -48,3 +48,36 @@ class SceneChangeDetector:
 
 def _distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA))
+
+
+class StillnessGate:
+    """Says when a frame must be searched for faces again, and when the last result still holds.
+
+    Faces are the costliest per-frame stage. When the picture has not moved since the last frame
+    that was searched (a phone on a table, the wearer sitting still), searching again finds the
+    same people, so their result is reused. Motion is the mean absolute difference of tiny
+    grayscale copies: unlike the colour histogram it sees a person walking out of view. A search
+    is still forced every `max_reuse_s`, so someone who left very slowly is not kept forever.
+    """
+
+    SIZE = (64, 36)
+
+    def __init__(self, threshold: float = 3.0, max_reuse_s: float = 10.0) -> None:
+        self.threshold = threshold  # mean grey-level difference (0-255) below which nothing moved
+        self.max_reuse_s = max_reuse_s  # 0 disables reuse
+        self._last: np.ndarray | None = None
+        self._last_t = float("-inf")
+
+    def is_still(self, t_s: float, frame_bgr: np.ndarray, *, force_search: bool = False) -> bool:
+        """True when the last searched frame's faces may stand for this one (never with `force_search`)."""
+        tiny = cv2.resize(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY), self.SIZE, interpolation=cv2.INTER_AREA).astype(np.int16)
+        still = (
+            not force_search
+            and self._last is not None
+            and self.max_reuse_s > 0
+            and t_s - self._last_t < self.max_reuse_s
+            and float(np.abs(tiny - self._last).mean()) < self.threshold
+        )
+        if not still:
+            self._last, self._last_t = tiny, t_s
+        return still
