@@ -8,7 +8,7 @@ batch: it is recorded in the catalog with its reason and the rest go on.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
@@ -50,6 +50,8 @@ class RecordingResult:
 
 
 ProgressFactory = Callable[[str, float], "Progress"]
+# What the speech worker returns: utterances, its stage report, and the 16 kHz audio (None when undecodable).
+Heard = tuple[list[Utterance], StageReport, "np.ndarray | None"]
 
 
 class Progress:
@@ -108,6 +110,10 @@ class _StageClock:
         return list(self._reports.values())
 
 
+def _has_video_and_audio(rec: Recording) -> bool:
+    return rec.has_video and rec.has_audio
+
+
 class Ingestor:
     def __init__(self, runtime: Runtime, *, progress: ProgressFactory | None = None, force: bool = False) -> None:
         self.rt = runtime
@@ -123,42 +129,77 @@ class Ingestor:
         )
 
     def ingest(self, paths: Sequence[Path]) -> list[RecordingResult]:
+        """Ingest a batch in order. Speech runs one recording ahead of vision, so that neither waits
+        for the other at each recording's end (with short recordings that idled a core half the time)."""
         self._enrol_life_people(paths)
-        return [self.ingest_item(item) for item in collect(paths)]
+        prepared: list[Recording | RecordingResult] = []
+        batch: dict[str, Path] = {}
+        for item in collect(paths):  # probing is cheap: do it for the whole batch first
+            outcome = self._prepare(item)
+            if isinstance(outcome, Recording) and outcome.id in batch:
+                outcome = RecordingResult(item.path, Outcome.SKIPPED, f"same recording as {batch[outcome.id]}", outcome)
+            elif isinstance(outcome, Recording):
+                batch[outcome.id] = item.path
+            prepared.append(outcome)
+        results: list[RecordingResult] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as speech_worker:
+            ahead: dict[int, Future[Heard]] = {}
+            for i, entry in enumerate(prepared):
+                if isinstance(entry, RecordingResult):
+                    results.append(entry)
+                    continue
+                # A video's progress follows its frames, so its speech may run on the worker at any time;
+                # an audio-only recording's progress follows its speech, which runs with its own bar.
+                mine = ahead.pop(id(entry), None)
+                if mine is None and _has_video_and_audio(entry):
+                    mine = speech_worker.submit(self._transcribe, entry, None)
+                following = next((r for r in prepared[i + 1 :] if isinstance(r, Recording)), None)
+                if entry.has_video and following is not None and _has_video_and_audio(following):
+                    ahead[id(following)] = speech_worker.submit(self._transcribe, following, None)  # queued behind `mine`
+                results.append(self._perceive_and_store(entry, mine))
+        return results
 
     def ingest_item(self, item: IngestItem) -> RecordingResult:
+        outcome = self._prepare(item)
+        return outcome if isinstance(outcome, RecordingResult) else self._perceive_and_store(outcome)
+
+    def _prepare(self, item: IngestItem) -> Recording | RecordingResult:
+        """The recording to perceive, or the result that says why there is nothing to do."""
         try:
             recording = build_recording(item.path, item.entry, now=datetime.now(timezone.utc).astimezone())
         except MediaError as exc:
             self.rt.catalog.record_failure(item.path, exc.reason)
             return RecordingResult(item.path, Outcome.FAILED, exc.reason)
-
         known = self.rt.catalog.get(recording.id)
         if known and known.status.value == "done" and not self.force:
             return RecordingResult(item.path, Outcome.SKIPPED, f"already ingested as {known.path}", recording)
+        return recording
 
+    def _perceive_and_store(self, recording: Recording, speech: Future[Heard] | None = None) -> RecordingResult:
         try:
-            events, stages = self._perceive(recording)
+            events, stages = self._perceive(recording, speech)
         except MediaError as exc:
-            self.rt.catalog.record_failure(item.path, exc.reason, recording)
-            return RecordingResult(item.path, Outcome.FAILED, exc.reason, recording)
+            self.rt.catalog.record_failure(recording.path, exc.reason, recording)
+            return RecordingResult(recording.path, Outcome.FAILED, exc.reason, recording)
 
         self.rt.store.delete_recording(recording.id)  # a re-ingest may cut differently
         self.rt.store.upsert(events)
         report = [vars(s) for s in stages]
         self.rt.catalog.record_done(recording, len(events), report)
-        return RecordingResult(item.path, Outcome.INGESTED, f"{len(events)} events", recording, events, stages)
+        return RecordingResult(recording.path, Outcome.INGESTED, f"{len(events)} events", recording, events, stages)
 
     # -- perception ---------------------------------------------------------------------------
 
-    def _perceive(self, rec: Recording) -> tuple[list[Event], list[StageReport]]:
+    def _perceive(self, rec: Recording, speech: Future[Heard] | None = None) -> tuple[list[Event], list[StageReport]]:
+        """Perceive one recording; `speech` is its transcription when already started ahead."""
         buffer = ShortTermBuffer(rec)
         stages: list[StageReport] = []
         bar = self._progress(rec.path.name, max(rec.duration_s, 1.0))
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as pool:
                 # Progress follows the frames of a video; an audio-only recording follows the speech.
-                speech = pool.submit(self._transcribe, rec, None if rec.has_video else _Advance(bar)) if rec.has_audio else None
+                if speech is None and rec.has_audio:
+                    speech = pool.submit(self._transcribe, rec, None if rec.has_video else _Advance(bar))
                 vision_reports, vision_error = self._see(rec, buffer, bar)
                 stages.extend(vision_reports)
                 if speech is not None:
@@ -206,9 +247,7 @@ class Ingestor:
         detail = captioner.name + (f"; fell back to the composed caption for {len(failures)}: {failures[0].reason}" if failures else "")
         return StageReport("caption", True, detail, time.perf_counter() - started, len(events), errors=len(failures))
 
-    def _transcribe(
-        self, rec: Recording, progress: Callable[[float], None] | None
-    ) -> tuple[list[Utterance], StageReport, np.ndarray | None]:
+    def _transcribe(self, rec: Recording, progress: Callable[[float], None] | None) -> Heard:
         """Utterances, the stage report, and the 16 kHz audio they came from (for speaker attribution)."""
         started = time.perf_counter()
         device = self.rt.device
