@@ -21,6 +21,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -455,6 +456,15 @@ def _random_start(rng: random.Random, day: date, slot: Slot, tz: timezone) -> da
 
 # -- the world: questions -------------------------------------------------------------------------
 
+QUESTIONS_PER_TYPE = 10  # x5 types: 40+ questions from a life of two days or more
+OPEN_SHARE = 0.2  # share of the questions that could be open which are asked without choices
+# What the parts of a day mean in questions, as hours [start, end). A question naming a part of a day
+# is only asked when exactly one scene of that day falls inside it: the words overlap ("afternoon"
+# also covers a 12:30 lunch), and a question must never have two right answers.
+DAY_PARTS: dict[str, tuple[float, float]] = {
+    "morning": (5.0, 12.0), "midday": (11.5, 13.5), "lunch": (11.5, 14.5), "afternoon": (12.0, 18.0), "evening": (17.0, 23.0),
+}  # fmt: skip
+
 
 def _choices(rng: random.Random, answer: str, candidates: Iterable[str], fallback: Iterable[str] = ()) -> dict[str, str]:
     """Four options: the answer and three distractors that occur in the life (the world pool if short)."""
@@ -475,117 +485,377 @@ def _span(rec: RecordingSpec) -> tuple[datetime, datetime]:
     return (rec.start, rec.end)
 
 
-class _Quiz:
-    """Collects questions in order; a question given options is multiple choice, else open."""
+def _hours(moment: datetime) -> float:
+    return moment.hour + moment.minute / 60 + moment.second / 3600
 
-    def __init__(self, rng: random.Random, asked: datetime) -> None:
-        self.rng = rng
-        self.asked = asked  # default query time
-        self.questions: list[Question] = []
 
-    def add(
-        self,
-        kind: str,
-        text: str,
-        answer: str,
-        evidence: Iterable[RecordingSpec],
-        choice_kind: str,
-        options: Iterable[str] | None = None,
-        fallback: Iterable[str] = (),
-        asked: datetime | None = None,
-    ) -> None:
-        choices = None if options is None else _choices(self.rng, answer, options, fallback)
-        qid = f"q{len(self.questions) + 1:03d}"
-        spans = tuple(_span(r) for r in evidence)
-        self.questions.append(Question(qid, kind, text, asked or self.asked, answer, spans, choices, choice_kind))
+def _in_part(moment: datetime, part: str) -> bool:
+    start, end = DAY_PARTS[part]
+    return start <= _hours(moment) < end
+
+
+def _describes(label: str, moment: datetime) -> bool:
+    """Whether a time label ("Tuesday midday") is true of a moment: such a label is never a distractor."""
+    weekday, part = label.split(" ", 1)
+    return f"{moment:%A}" == weekday and _in_part(moment, part)
+
+
+def _items_in(text: str, pool: Iterable[str]) -> set[str]:
+    return {item for item in pool if re.search(rf"\b{re.escape(item)}\b", text.lower())}
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A question before it is numbered and given its options."""
+
+    type: str
+    text: str
+    answer: str
+    evidence: tuple[RecordingSpec, ...]
+    choice_kind: str
+    options: tuple[str, ...] = ()  # candidates for distractors: things that occur in the life
+    fallback: tuple[str, ...] = ()  # the world's pool, when the life alone has too few
+    asked: datetime | None = None  # None: the evening of the last day
+    open_ok: bool = False  # the answer is a name, place or item, which a free-text answer can be checked for
+
+    @property
+    def choosable(self) -> bool:
+        """Enough distinct wrong options for four choices (a one-day life has few times to offer)."""
+        return len(set(self.options) | set(self.fallback) - {self.answer}) >= 3
+
+
+class _Asker:
+    """Every question the world can answer uniquely, one method per template, each drawn over all its instances."""
+
+    def __init__(self, life: LifeSpec) -> None:
+        self.life = life
+        self.videos = life.videos
+        self.by_file = {r.file: r for r in self.videos}
+        last_day = life.start_date + timedelta(days=life.days - 1)
+        self.asked = datetime.combine(last_day, QUERY_CLOCK, life.tz)
+        self.people = tuple(sorted({life.people[p].display for r in self.videos for p in r.people if life.people[p].known}))
+        self.all_people = tuple(p.display for p in life.companions)
+        self.places = tuple(sorted({r.place.name for r in self.videos}))
+        self.all_places = tuple(p.name for p in PLACES.values())
+        spoken = " ".join(line.text for r in self.videos for line in r.lines)
+        # Groceries requested, bought or seen on a label.
+        self.groceries = tuple(sorted(_items_in(spoken, GROCERIES) | {label.lower() for r in self.videos for label in r.labels}))
+        self.all_groceries = GROCERIES + LABELS
+        self.phrases = tuple(sorted({t.phrase for t in life.tasks}))
+        self.days = sorted({r.start.date() for r in self.videos})
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def name(self, person: str) -> str:
+        return self.life.people[person].display
+
+    def companion(self, rec: RecordingSpec) -> str | None:
+        """The known person in a scene (the stranger is nobody's answer)."""
+        return next((self.name(p) for p in rec.people if self.life.people[p].known), None)
+
+    def rec(self, task: Task) -> RecordingSpec:
+        return self.by_file[task.recording]
+
+    def heard(self, kind: str) -> list[Task]:
+        return [t for t in self.life.tasks if t.kind == kind]
+
+    def on_day(self, task: Task) -> str:
+        """' on Monday' when the person asked this kind of thing more than once, so there is one answer."""
+        twins = [t for t in self.life.tasks if t.kind == task.kind and t.person == task.person]
+        return f" on {self.rec(task).start:%A}" if len(twins) > 1 else ""
+
+    def scenes(self, day: date, part: str) -> list[RecordingSpec]:
+        """Every recording (the photo too) of a day inside a part of it."""
+        return [r for r in self.life.recordings if r.start.date() == day and _in_part(r.start, part)]
+
+    def time_options(self, answer: RecordingSpec, asked: datetime) -> tuple[str, ...]:
+        return tuple(r.time_label for r in self.videos if r.start < asked and not _describes(r.time_label, answer.start))
+
+    @staticmethod
+    def at(place: Place) -> str:
+        return "at home" if place.key == "home" else f"at {place.name}"
+
+    @staticmethod
+    def request(task: Task, past: bool = True) -> str:
+        """How a question names a request: "reminded me to call the bank" (or "remind me ..." after "did")."""
+        verb = ("reminded" if past else "remind") if task.kind == "call" else ("asked" if past else "ask")
+        return f"{verb} me to {task.kind} {task.what}"
+
+    def place_draft(self, kind: str, text: str, rec: RecordingSpec) -> _Draft:
+        """A "where" question answered by the place of one recording."""
+        return _Draft(kind, text, rec.place.name, (rec,), "place", self.places, self.all_places, open_ok=True)
+
+    # -- RelationMap --------------------------------------------------------------------------
+
+    def who_asked(self) -> list[_Draft]:
+        return [
+            _Draft("RelationMap", f"Who {self.request(t)}?", self.name(t.person), (self.rec(t),), "person", self.people,
+                   self.all_people, open_ok=True)
+            for t in self.life.tasks if t.kind != "plan"
+        ]  # fmt: skip
+
+    def who_was_there(self) -> list[_Draft]:
+        drafts = []
+        for rec in self.videos:
+            who = self.companion(rec)
+            if who:
+                text = f"Who was with me {self.at(rec.place)} on {rec.start:%A}?"
+                drafts.append(_Draft("RelationMap", text, who, (rec,), "person", self.people, self.all_people, open_ok=True))
+        return drafts
+
+    def who_in_part(self) -> list[_Draft]:
+        wording = {"morning": "Who did I see on {day} morning?", "lunch": "Who was with me at lunch on {day}?",
+                   "evening": "Who did I see on {day} evening?"}  # fmt: skip
+        drafts = []
+        for day in self.days:
+            for part, template in wording.items():
+                seen = [r for r in self.scenes(day, part) if r.kind == "video"]
+                if len(seen) == 1 and (who := self.companion(seen[0])):
+                    text = template.format(day=f"{day:%A}")
+                    drafts.append(_Draft("RelationMap", text, who, (seen[0],), "person", self.people, self.all_people, open_ok=True))
+        return drafts
+
+    def who_said_plan(self) -> list[_Draft]:
+        plans = self.heard("plan")
+        drafts = []
+        for t in plans:
+            place = t.what.split(" at ", 1)[1].split(" on ", 1)[0]
+            if sum(place in other.what for other in plans) == 1:  # the quote names one plan only
+                drafts.append(_Draft("RelationMap", f'Who said "let\'s meet at {place}"?', self.name(t.person), (self.rec(t),),
+                                     "person", self.people, self.all_people))  # fmt: skip
+        return drafts
+
+    def who_last_time(self) -> list[_Draft]:
+        drafts = []
+        for name in self.places:
+            latest = [r for r in self.videos if r.place.name == name][-1]
+            who = self.companion(latest)
+            place = latest.place
+            went = "was at home" if place.key == "home" else f"went to {place.name}"
+            if who:
+                drafts.append(_Draft("RelationMap", f"Who was with me the last time I {went}?", who, (latest,), "person",
+                                     self.people, self.all_people))  # fmt: skip
+        return drafts
+
+    # -- TaskMaster ---------------------------------------------------------------------------
+
+    def buy_this_morning(self) -> list[_Draft]:
+        drafts = []
+        for t in self.heard("buy"):
+            rec = self.rec(t)
+            asked = datetime.combine(rec.start.date(), clock(10, 30), self.life.tz)
+            drafts.append(_Draft("TaskMaster", f"What did {self.name(t.person)} ask me to buy this morning?", t.what, (rec,),
+                                 "item", self.groceries, self.all_groceries, asked, open_ok=True))  # fmt: skip
+        return drafts
+
+    def what_asked(self) -> list[_Draft]:
+        bring = tuple(t.what for t in self.heard("bring"))
+        drafts = []
+        for t in self.heard("buy") + self.heard("bring"):
+            options = self.groceries if t.kind == "buy" else bring
+            text = f"What did {self.name(t.person)} ask me to {t.kind}{self.on_day(t)}?"
+            drafts.append(_Draft("TaskMaster", text, t.what, (self.rec(t),), "item", options, self.groceries, open_ok=True))
+        return drafts
+
+    def what_to_do(self) -> list[_Draft]:
+        drafts = []
+        for t in self.heard("call") + self.heard("plan"):
+            person = self.name(t.person)
+            text = f"What did {person} remind me to do{self.on_day(t)}?" if t.kind == "call" else f"What did I plan with {person}{self.on_day(t)}?"
+            drafts.append(_Draft("TaskMaster", text, t.phrase, (self.rec(t),), "task", self.phrases))
+        return drafts
+
+    def where_to_meet(self) -> list[_Draft]:
+        plans = self.heard("plan")
+        options = tuple(sorted(set(self.places) | {t.what.split(" at ", 1)[1].split(" on ", 1)[0] for t in plans}))
+        drafts = []
+        for t in plans:
+            place = t.what.split(" at ", 1)[1].split(" on ", 1)[0]
+            drafts.append(_Draft("TaskMaster", f"Where did {self.name(t.person)} suggest we meet{self.on_day(t)}?", place,
+                                 (self.rec(t),), "place", options, self.all_places, open_ok=True))  # fmt: skip
+        return drafts
+
+    def asked_that_day(self) -> list[_Draft]:
+        """"What was I asked to bring on Tuesday?": one request of each kind a day, so the day is enough."""
+        wording = {"buy": "What was I asked to buy on {day}?", "bring": "What was I asked to bring on {day}?",
+                   "call": "What was I reminded to do on {day}?"}  # fmt: skip
+        drafts = []
+        for t in self.life.tasks:
+            if t.kind not in wording:
+                continue
+            text = wording[t.kind].format(day=f"{self.rec(t).start:%A}")
+            if t.kind == "call":
+                drafts.append(_Draft("TaskMaster", text, t.phrase, (self.rec(t),), "task", self.phrases))
+            else:
+                drafts.append(_Draft("TaskMaster", text, t.what, (self.rec(t),), "item", self.groceries, open_ok=True))
+        return drafts
+
+    # -- EventRecall --------------------------------------------------------------------------
+
+    def where_when_asked(self) -> list[_Draft]:
+        return [
+            self.place_draft("EventRecall", f"Where was I when {self.name(t.person)} {self.request(t)}?", self.rec(t))
+            for t in self.life.tasks if t.kind != "plan"
+        ]  # fmt: skip
+
+    def where_in_part(self) -> list[_Draft]:
+        wording = {"morning": "Where was I on {day} morning?", "lunch": "Where was I at lunch on {day}?",
+                   "evening": "Where was I on {day} evening?"}  # fmt: skip
+        drafts = []
+        for day in self.days:
+            for part, template in wording.items():
+                found = self.scenes(day, part)
+                if found and len({r.place.key for r in found}) == 1:
+                    drafts.append(self.place_draft("EventRecall", template.format(day=f"{day:%A}"), found[0]))
+            after_lunch = [r for r in self.videos if r.start.date() == day and _hours(r.start) >= DAY_PARTS["lunch"][1]]
+            if after_lunch:
+                text = f"Which place did I go to first after lunch on {day:%A}?"
+                drafts.append(self.place_draft("EventRecall", text, min(after_lunch, key=lambda r: r.start)))
+        return drafts
+
+    def when_last(self, rng: random.Random) -> list[_Draft]:
+        """The latest visit before the question; asked early on the last visit's day, that is the visit before."""
+        drafts = []
+        for name in self.places:
+            visits = [r for r in self.videos if r.place.name == name]
+            asked = self.asked
+            if len(visits) > 1 and rng.random() < 0.5:
+                asked = datetime.combine(visits[-1].start.date(), clock(6, 30), self.life.tz)
+                visits = [r for r in visits if r.start < asked]
+            latest = visits[-1]
+            text = "When was I last at home?" if latest.place.key == "home" else f"When did I last go to {name}?"
+            drafts.append(_Draft("EventRecall", text, latest.time_label, (latest,), "time", self.time_options(latest, asked),
+                                 asked=asked))  # fmt: skip
+        return drafts
+
+    def what_time(self) -> list[_Draft]:
+        drafts = []
+        for rec in self.videos:
+            if rec.place.key == "home":
+                continue  # "getting home" is not what the morning scene is
+            answer = f"{rec.start:%H:%M}"
+            near = 5 * 60  # a distractor minutes away would make the answer depend on rounding
+            options = tuple(f"{r.start:%H:%M}" for r in self.videos if abs(_hours(r.start) - _hours(rec.start)) * 3600 > near)
+            drafts.append(_Draft("EventRecall", f"What time did I get to {rec.place.name} on {rec.start:%A}?", answer, (rec,),
+                                 "clock", options))  # fmt: skip
+        return drafts
+
+    def when_asked(self) -> list[_Draft]:
+        return [
+            _Draft("EventRecall", f"When did {self.name(t.person)} {self.request(t, past=False)}?",
+                   self.rec(t).time_label, (self.rec(t),), "time", self.time_options(self.rec(t), self.asked))
+            for t in self.life.tasks if t.kind != "plan"
+        ]  # fmt: skip
+
+    # -- EntityLog ----------------------------------------------------------------------------
+
+    def label_where(self) -> list[_Draft]:
+        return [self.place_draft("EntityLog", f'Where did I see the "{label}" label?', r) for r in self.videos for label in r.labels]
+
+    def label_which(self) -> list[_Draft]:
+        drafts = []
+        for rec in self.videos:
+            for label in rec.labels[:1]:
+                where = f"in the kitchen at home on {rec.start:%A} morning" if rec.place.key == "home" else f"at {rec.place.name} on {rec.start:%A}"
+                drafts.append(_Draft("EntityLog", f"Which product label did I see {where}?", label.lower(), (rec,), "item",
+                                     self.groceries, self.all_groceries))  # fmt: skip
+        return drafts
+
+    def asked_for(self, rng: random.Random) -> list[_Draft]:
+        """What the wearer asked for at the counter; the other options are things of other days (a one-day
+        life has none, so it is not asked there)."""
+        drafts = []
+        for rec in self.videos:
+            said = sorted(_items_in(" ".join(line.text for line in rec.lines if line.speaker == WEARER), GROCERIES))
+            if rec.slot != "afternoon" or not said:
+                continue
+            day_text = " ".join(line.text for r in self.videos if r.day == rec.day for line in r.lines)
+            that_day = _items_in(day_text, GROCERIES) | {label.lower() for r in self.videos if r.day == rec.day for label in r.labels}
+            options = tuple(g for g in self.groceries if g not in that_day)
+            drafts.append(_Draft("EntityLog", f"Which of these did I ask for at {rec.place.name} on {rec.start:%A}?",
+                                 rng.choice(said), (rec,), "item", options))  # fmt: skip
+        return drafts
+
+    # -- HabitInsight -------------------------------------------------------------------------
+
+    def how_many(self, rng: random.Random) -> list[_Draft]:
+        """Visits to a place, or meetings with a person: one scene is one occasion (the photo joins its visit)."""
+        drafts = []
+        for name in self.places:
+            visits = tuple(r for r in self.videos if r.place.name == name)
+            text = "How many times was I at home?" if visits[0].place.key == "home" else f"How many times did I go to {name}?"
+            drafts.append(self._count(rng, text, visits))
+        for person in self.people:
+            met = tuple(r for r in self.videos if any(self.name(p) == person for p in r.people))
+            drafts.append(self._count(rng, f"How many times did I see {person}?", met))
+        return drafts
+
+    @staticmethod
+    def _count(rng: random.Random, text: str, occasions: tuple[RecordingSpec, ...]) -> _Draft:
+        low = max(1, len(occasions) - rng.randint(0, 3))
+        return _Draft("HabitInsight", text, str(len(occasions)), occasions, "count", tuple(str(n) for n in range(low, low + 4)))
+
+    def usual_place(self) -> list[_Draft]:
+        """Where the wearer goes on most days at some time of day, when one place clearly leads."""
+        wording = {"evening": "Where do I usually go in the evening?", "morning": "Where am I usually in the morning?",
+                   "lunch": "Where do I usually have lunch?"}  # fmt: skip
+        drafts = []
+        for part, text in wording.items():
+            days: dict[str, set[date]] = {}
+            for rec in self.videos:
+                if _in_part(rec.start, part):
+                    days.setdefault(rec.place.name, set()).add(rec.start.date())
+            ranked = sorted(days.values(), key=len, reverse=True)
+            if not ranked or (len(ranked) > 1 and len(ranked[0]) == len(ranked[1])):
+                continue  # a tie is no habit
+            best = max(days, key=lambda k: len(days[k]))
+            evidence = tuple(r for r in self.videos if r.place.name == best and _in_part(r.start, part))
+            drafts.append(_Draft("HabitInsight", text, best, evidence, "place", self.places, self.all_places, open_ok=True))
+        return drafts
+
+    def templates(self, rng: random.Random) -> dict[str, list[list[_Draft]]]:
+        """Every template's drafts, by question type."""
+        return {
+            "RelationMap": [self.who_asked(), self.who_was_there(), self.who_in_part(), self.who_said_plan(), self.who_last_time()],
+            "TaskMaster": [self.buy_this_morning(), self.what_asked(), self.what_to_do(), self.where_to_meet(), self.asked_that_day()],
+            "EventRecall": [self.where_when_asked(), self.where_in_part(), self.when_last(rng), self.what_time(), self.when_asked()],
+            "EntityLog": [self.label_where(), self.label_which(), self.asked_for(rng)],
+            "HabitInsight": [self.how_many(rng), self.usual_place()],
+        }
+
+
+def _draw(rng: random.Random, templates: list[list[_Draft]], limit: int) -> list[_Draft]:
+    """Round-robin over the templates (each shuffled), so every kind of question is asked; no text twice."""
+    pools = [rng.sample(usable, len(usable)) for drafts in templates if (usable := [d for d in drafts if d.choosable])]
+    drawn: list[_Draft] = []
+    texts: set[str] = set()
+    while pools and len(drawn) < limit:
+        for pool in pools:
+            while pool:
+                draft = pool.pop()
+                if draft.text not in texts:
+                    drawn.append(draft)
+                    texts.add(draft.text)
+                    break
+            if len(drawn) == limit:
+                break
+        pools = [pool for pool in pools if pool]
+    return drawn
 
 
 def _ask(life: LifeSpec, rng: random.Random) -> list[Question]:
     """Questions with answers read off the world; distractors are other people/places/items/times of the life."""
-    videos = life.videos
-    by_file = {r.file: r for r in videos}
-    last_day = life.start_date + timedelta(days=life.days - 1)
-    quiz = _Quiz(rng, datetime.combine(last_day, QUERY_CLOCK, life.tz))
-
-    people = {life.people[p].display for r in videos for p in r.people if life.people[p].known}
-    all_people = [p.display for p in life.companions]
-    places = {r.place.name for r in videos}
-    all_places = [p.name for p in PLACES.values()]
-    spoken = " ".join(line.text.lower() for r in videos for line in r.lines)
-    # Groceries requested, bought or seen on a label.
-    groceries = {g for g in GROCERIES if g in spoken} | {label.lower() for r in videos for label in r.labels}
-    all_groceries = GROCERIES + LABELS
-
-    def name(person: str) -> str:
-        return life.people[person].display
-
-    def heard(kind: str) -> list[Task]:
-        return [t for t in life.tasks if t.kind == kind]
-
-    def on_day(task: Task) -> str:
-        """' on Monday' when the person asked this kind of thing more than once, so there is one answer."""
-        twins = [t for t in life.tasks if t.kind == task.kind and t.person == task.person]
-        return f" on {by_file[task.recording].start:%A}" if len(twins) > 1 else ""
-
-    buy = rng.choice(heard("buy"))
-    quiz.add("RelationMap", f"Who asked me to buy {buy.what}?", name(buy.person), [by_file[buy.recording]],
-             "person", people, all_people)  # fmt: skip
-
-    # Another day's request (when there is one), asked that same morning: "this morning" and query_time matter.
-    morning = rng.choice([t for t in heard("buy") if t is not buy] or [buy])
-    rec = by_file[morning.recording]
-    quiz.add("TaskMaster", f"What did {name(morning.person)} ask me to buy this morning?", morning.what, [rec],
-             "item", groceries, all_groceries, asked=datetime.combine(rec.start.date(), clock(10, 30), life.tz))  # fmt: skip
-
-    labelled = [(label, r) for r in videos for label in r.labels]
-    label, rec = rng.choice(labelled)
-    quiz.add("EntityLog", f'Where did I see the "{label}" label?', rec.place.name, [rec], "place", places, all_places)
-
-    # What was said in that kitchen stays a (hard) option: the question is about what was on view.
-    label, rec = rng.choice([(label, r) for label, r in labelled if r.place.key == "home"])
-    quiz.add("EntityLog", f"Which product label did I see in the kitchen at home on {rec.start:%A} morning?",
-             label.lower(), [rec], "item", groceries, all_groceries)  # fmt: skip
-
-    bring = rng.choice(heard("bring"))
-    rec = by_file[bring.recording]
-    quiz.add("EventRecall", f"Where was I when {name(bring.person)} asked me to bring {bring.what}?", rec.place.name,
-             [rec], "place", places, all_places)  # fmt: skip
-
-    evenings = [r for r in videos if r.slot == "evening"]
-    habit = max(sorted({r.place.key for r in evenings}), key=lambda k: sum(r.place.key == k for r in evenings))
-    visits = [r for r in videos if r.place.key == habit]
-    latest = visits[-1]
-    quiz.add("EventRecall", f"When did I last go to {latest.place.name}?", latest.time_label, [latest],
-             "time", {r.time_label for r in videos})  # fmt: skip
-
-    midday = rng.choice([r for r in videos if r.slot == "midday"])
-    quiz.add("EventRecall", f"What time did I get to {midday.place.name} on {midday.start:%A}?", f"{midday.start:%H:%M}",
-             [midday], "clock", {f"{r.start:%H:%M}" for r in videos})  # fmt: skip
-
-    low = max(1, len(visits) - rng.randint(0, 3))
-    quiz.add("HabitInsight", f"How many times did I go to {latest.place.name}?", str(len(visits)), visits,
-             "count", [str(n) for n in range(low, low + 4)])  # fmt: skip
-
-    errand = rng.choice([r for r in videos if r.slot == "afternoon"])
-    companion = next(p for p in errand.people if life.people[p].known)  # the stranger is nobody's answer
-    quiz.add("RelationMap", f"Who was with me at {errand.place.name} on {errand.start:%A}?", name(companion),
-             [errand], "person", people, all_people)  # fmt: skip
-
-    call = rng.choice(heard("call"))
-    quiz.add("RelationMap", f"Who reminded me to call {call.what}?", name(call.person), [by_file[call.recording]],
-             "person", people, all_people)  # fmt: skip
-
-    plan = rng.choice(heard("plan"))  # the other options are other commitments heard in the life
-    quiz.add("TaskMaster", f"What did I plan with {name(plan.person)}{on_day(plan)}?", plan.phrase,
-             [by_file[plan.recording]], "task", {t.phrase for t in life.tasks})  # fmt: skip
-
-    # Open questions: no choices, the answer is reference text.
-    bring = rng.choice(heard("bring"))
-    quiz.add("TaskMaster", f"What did {name(bring.person)} ask me to bring{on_day(bring)}?", bring.what,
-             [by_file[bring.recording]], "item")  # fmt: skip
-    quiz.add("HabitInsight", "Where do I usually go in the evening?", latest.place.name,
-             [r for r in evenings if r.place.key == habit], "place")  # fmt: skip
-    return quiz.questions
+    asker = _Asker(life)
+    drafts = [d for kind, templates in asker.templates(rng).items() for d in _draw(rng, templates, QUESTIONS_PER_TYPE)]
+    open_ones = {id(d) for d in drafts if d.open_ok and rng.random() < OPEN_SHARE}
+    if not open_ones:  # at least one open question, whatever the draw
+        open_ones = {id(next(d for d in drafts if d.open_ok))}
+    questions = []
+    for number, d in enumerate(drafts, 1):
+        choices = None if id(d) in open_ones else _choices(rng, d.answer, d.options, d.fallback)
+        spans = tuple(_span(r) for r in d.evidence)
+        questions.append(Question(f"q{number:03d}", d.type, d.text, d.asked or asker.asked, d.answer, spans, choices, d.choice_kind))
+    return questions
 
 
 # -- rendering: pictures --------------------------------------------------------------------------
@@ -798,8 +1068,18 @@ def synthesize(text: str, voice: str, rate: int = SPEECH_RATE) -> np.ndarray:
     return samples[max(0, loud[0] - margin) : loud[-1] + margin]
 
 
+# A head-worn microphone hears its wearer from ~10 cm and everyone else from a metre or more: by
+# the inverse-square law that is 6-12 dB louder. Every line is first brought to the same speech
+# level (espeak-ng voices differ by several dB), then everyone but the wearer is mixed quieter.
+WEARER_RMS_DBFS = -17.0  # espeak-ng peaks run ~17 dB over its speech RMS: just under full scale
+OTHERS_GAIN_DB = -7.0
+
+
 def speech_track(rec: RecordingSpec, people: dict[str, Person]) -> np.ndarray:
-    """The clip's audio: each line inside its slot, silence around; sped up if a voice runs long."""
+    """The clip's audio: each line inside its slot, silence around; sped up if a voice runs long.
+
+    Mixed as a head-worn microphone hears it: the wearer's lines louder than everyone else's.
+    """
     track = np.zeros(round(rec.duration_s * SPEECH_SR), np.float32)
     for line in rec.lines:
         voice = WEARER_VOICE if line.speaker == WEARER else people[line.speaker].voice
@@ -810,7 +1090,9 @@ def speech_track(rec: RecordingSpec, people: dict[str, Person]) -> np.ndarray:
             audio = synthesize(line.text, voice, rate)
         audio = audio[: int(slot_s * SPEECH_SR)]
         at = int((line.start - rec.start).total_seconds() * SPEECH_SR)
-        track[at : at + len(audio)] += audio
+        level_db = WEARER_RMS_DBFS + (0.0 if line.speaker == WEARER else OTHERS_GAIN_DB)
+        rms = float(np.sqrt(np.mean(audio[np.abs(audio) > SILENCE_THRESHOLD] ** 2)))  # of the speech, not its pauses
+        track[at : at + len(audio)] += audio * (10 ** (level_db / 20) / rms)
     return np.clip(track * 0.9, -1.0, 1.0)
 
 

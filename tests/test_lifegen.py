@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -117,8 +118,12 @@ def test_people_folder_holds_companions_but_not_the_stranger(life: LifeSpec) -> 
 
 def test_questions_are_well_formed(life: LifeSpec) -> None:
     rows = read_jsonl(life.out_dir / "questions.jsonl")  # type: ignore[operator]
-    assert {r["type"] for r in rows} == TYPES
+    assert len(rows) >= 40
+    per_type = {kind: sum(r["type"] == kind for r in rows) for kind in TYPES}
+    assert min(per_type.values()) >= (4 if life.days == 1 else 6), per_type  # one day holds only four things seen
     assert len({r["id"] for r in rows}) == len(rows)
+    assert len({r["question"] for r in rows}) == len(rows), "no question is asked twice"
+    assert sum("choices" in r for r in rows) > len(rows) / 2, "mostly multiple choice"
     spans = [(r.start, r.end) for r in life.videos]
     assert any("choices" not in r for r in rows), "at least one open question"
     for row in rows:
@@ -141,7 +146,7 @@ def test_distractors_occur_elsewhere_in_the_life(life: LifeSpec) -> None:
     spoken = " ".join(line.text.lower() for r in life.videos for line in r.lines)
     seen_in_life = {
         "person": {p.display for p in life.companions},
-        "place": {r.place.name for r in life.videos},
+        "place": {r.place.name for r in life.videos} | {p.name for p in lifegen.PLACES.values() if p.name.lower() in spoken},
         "time": {r.time_label for r in life.videos},
         "clock": {f"{r.start:%H:%M}" for r in life.videos},
         "item": {g for g in lifegen.GROCERIES if g in spoken}
@@ -153,6 +158,31 @@ def test_distractors_occur_elsewhere_in_the_life(life: LifeSpec) -> None:
         if q.choices is None or q.choice_kind == "count":
             continue
         assert set(q.choices.values()) <= seen_in_life[q.choice_kind], (q.id, q.choices)
+
+
+def test_no_distractor_is_also_true(faces_dir: Path) -> None:
+    """Time words overlap ("afternoon" covers 12:30), so a label true of the answer's moment is never offered."""
+    faces, stranger = lifegen.discover_faces(faces_dir)
+    for seed in range(12):
+        life = plan_life(faces, stranger, seed=seed, days=3)
+        starts = {(r.start, r.end): r.start for r in life.videos}
+        for q in life.questions:
+            if q.choices is None or q.choice_kind != "time":
+                continue
+            moment = starts[q.evidence[0]]
+            true = [label for label in q.choices.values() if lifegen._describes(label, moment)]
+            assert true == [q.answer_text], (seed, q.question, q.choices)
+
+
+@pytest.mark.parametrize("days", [1, 2, 3, 5, 7])
+def test_every_length_of_life_gets_a_full_deterministic_quiz(faces_dir: Path, days: int) -> None:
+    faces, stranger = lifegen.discover_faces(faces_dir)
+    for seed in range(8):
+        life = plan_life(faces, stranger, seed=seed, days=days)
+        assert len(life.questions) >= 40 and {q.type for q in life.questions} == TYPES
+        assert len({q.question for q in life.questions}) == len(life.questions)
+        assert all(end < q.query_time for q in life.questions for _, end in q.evidence)
+        assert plan_life(faces, stranger, seed=seed, days=days).questions_text() == life.questions_text()
 
 
 def test_answers_come_from_the_world(two_days: LifeSpec) -> None:
@@ -175,7 +205,24 @@ def test_answers_come_from_the_world(two_days: LifeSpec) -> None:
         elif text.startswith("How many times did I go to "):
             assert q.answer_text == str(sum(r.place.name == text[27:-1] for r in life.videos))
         elif text.startswith("When did I last go to "):
-            assert q.answer_text == [r for r in life.videos if r.place.name == text[22:-1]][-1].time_label
+            before = [r for r in life.videos if r.place.name == text[22:-1] and r.start < q.query_time]
+            assert q.answer_text == before[-1].time_label
+        elif (m := re.fullmatch(r"Who was with me at (.+) on (\w+)\?", text)) and m[1] != "lunch":
+            (rec,) = [r for r in life.videos if m[1] in (r.place.name, "home" if r.place.key == "home" else "") and f"{r.start:%A}" == m[2]]
+            assert q.answer_text == next(life.people[p].display for p in rec.people if life.people[p].known)
+        elif m := re.fullmatch(r"How many times did I see (.+)\?", text):
+            assert q.answer_text == str(sum(any(life.people[p].display == m[1] for p in r.people) for r in life.videos))
+        elif m := re.fullmatch(r"What did (.+) remind me to do( on \w+)?\?", text):
+            (heard,) = [t for t in life.tasks if t.kind == "call" and life.people[t.person].display == m[1]
+                        and (not m[2] or f" on {by_file[t.recording].start:%A}" == m[2])]  # fmt: skip
+            assert q.answer_text == heard.phrase
+        elif m := re.fullmatch(r"Where did (.+) suggest we meet( on \w+)?\?", text):
+            (heard,) = [t for t in life.tasks if t.kind == "plan" and life.people[t.person].display == m[1]
+                        and (not m[2] or f" on {by_file[t.recording].start:%A}" == m[2])]  # fmt: skip
+            assert f"meet at {q.answer_text} on " in heard.what
+        elif m := re.fullmatch(r"Which place did I go to first after lunch on (\w+)\?", text):
+            later = [r for r in life.videos if f"{r.start:%A}" == m[1] and r.start.hour >= 15]
+            assert q.answer_text == later[0].place.name
 
 
 def test_companions_are_not_named_aloud(life: LifeSpec) -> None:

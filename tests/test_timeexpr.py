@@ -22,6 +22,17 @@ AT = datetime.fromisoformat("2026-03-04T18:30:00+01:00")  # a Wednesday evening
         ("Where was I today?", "2026-03-04T00:00", "2026-03-04T18:30"),  # clipped at the asking time
         ("What did I hear on Monday evening?", "2026-03-02T17:00", "2026-03-02T23:00"),
         ("What did I do in the past 3 days?", "2026-03-01T00:00", "2026-03-04T18:30"),
+        ("Who did I see on Tuesday?", "2026-03-03T00:00", "2026-03-04T00:00"),
+        ("Where was I on Monday morning?", "2026-03-02T05:00", "2026-03-02T12:00"),
+        ("Where was I before lunch on Tuesday?", "2026-03-03T00:00", "2026-03-03T11:30"),
+        ("Which place did I go to first after lunch on Tuesday?", "2026-03-03T14:30", "2026-03-04T00:00"),
+        ("Who was with me at lunch today?", "2026-03-04T11:30", "2026-03-04T14:30"),
+        ("What did Bob ask me to buy this morning?", "2026-03-04T05:00", "2026-03-04T12:00"),
+        ("When did I last go to the gym yesterday?", "2026-03-03T00:00", "2026-03-04T00:00"),
+        ("What did I buy on March 2nd?", "2026-03-02T00:00", "2026-03-03T00:00"),
+        ("What did I buy on 2 March?", "2026-03-02T00:00", "2026-03-03T00:00"),
+        ("What did I do on Wednesday?", "2026-03-04T00:00", "2026-03-04T18:30"),  # today, so far
+        ("What did I do last Wednesday?", "2026-02-25T00:00", "2026-02-26T00:00"),
     ],
 )
 def test_windows(question: str, start: str, end: str) -> None:
@@ -37,7 +48,11 @@ def test_windows(question: str, start: str, end: str) -> None:
         ("When did I last go to the gym?", Order.LATEST),
         ("When was the last time I saw Bob?", Order.LATEST),
         ("When did I first meet Carol?", Order.EARLIEST),
+        ("When was I last at home?", Order.LATEST),
+        ("When did I last go to Riverside Park?", Order.LATEST),
+        ("Who was with me the last time I went to the pool?", Order.LATEST),
         ("Who was at the cafe?", None),
+        ("How many times did I see Alice?", None),
     ],
 )
 def test_order_words(question: str, order: Order | None) -> None:
@@ -49,3 +64,25 @@ def test_order_words(question: str, order: Order | None) -> None:
 def test_a_window_never_reaches_past_the_asking_time() -> None:
     window = resolve("What did I do this evening?", AT).window
     assert window is not None and window.end == AT
+
+
+def test_an_absolute_date_later_this_year_means_last_year() -> None:
+    window = resolve("Who did I meet on December 24?", AT).window
+    assert window is not None and window.start == datetime.fromisoformat("2025-12-24T00:00+01:00")
+
+
+@pytest.mark.parametrize(
+    ("question", "order"),
+    [
+        ("Which place did I go to first after lunch on Tuesday?", Order.EARLIEST),
+        ("When did I last go to the gym yesterday?", Order.LATEST),
+    ],
+)
+def test_order_words_combine_with_a_window(question: str, order: Order) -> None:
+    constraint = resolve(question, AT)
+    assert constraint.order is order and constraint.window is not None
+
+
+def test_last_night_and_last_week_are_windows_not_an_order() -> None:
+    assert resolve("What did I do last night?", AT).order is None
+    assert resolve("What happened last week?", AT).order is None

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Iterable
 
-from egomem.reasoning.timeexpr import TimeConstraint, resolve
+from egomem.reasoning.timeexpr import PARTS_OF_DAY, Order, TimeConstraint, resolve
 
 
 class Kind(str, Enum):
@@ -26,9 +26,22 @@ STOPWORDS = frozenset(
     over own same she should so some such than that the their them then there these they this those through to too under
     until up very was we were what when where which while who whom whose why will with would you your yours yourself
     time times last first ago today yesterday tonight morning afternoon evening night week day days recently ever
-    tell remember remind again usually often many much
-    see saw seen meet met go went gone going come came happen happened happening get got i'm i've""".split()
-)
+    tell remember remind again usually often normally typically many much
+    see saw seen meet met go went gone going come came happen happened happening get got i'm i've
+    place places
+    say said says ask asked asks told hear heard mention mentioned suggest suggested plan planned""".split()
+)  # "which place" frames a question, and nobody says "I ask you": speech acts search through SPEECH_CUES
+
+
+# Words a question uses for a speech act -> words the speaker most likely said.
+SPEECH_CUES: dict[str, tuple[str, ...]] = {
+    "remind": ("remember", "forget"),
+    "reminded": ("remember", "forget"),
+    "suggest": ("let's",),
+    "suggested": ("let's",),
+    "plan": ("let's",),
+    "planned": ("let's",),
+}
 
 
 @dataclass(frozen=True)
@@ -39,7 +52,11 @@ class Question:
     time: TimeConstraint
     people: tuple[str, ...]  # known people the question names
     places: tuple[str, ...]  # place names the question puts the wearer at ("at City Gym", "at home")
+    modality: str | None  # "seen" (labels, signs, things looked at) or "heard" (said, asked); None: either
+    habit: bool  # "usually", "often": a pattern over many days, not one moment
+    daily_hours: tuple[float, float] | None  # for habits, the part of every day asked about ("in the evening")
     keywords: tuple[str, ...]  # content words left once question, time and people words are removed
+    said_place: bool = False  # "where did Bob suggest we meet?": a place named in speech, not where I was
 
 
 def analyse(text: str, at: datetime, known_people: Iterable[str] = ()) -> Question:
@@ -48,10 +65,34 @@ def analyse(text: str, at: datetime, known_people: Iterable[str] = ()) -> Questi
     people = tuple(name for name in known_people if _mentions(lowered, name))
     people_words = {w for name in people for w in _name_words(name)}
     time_words = {w for phrase in time.phrases for w in phrase.split()}
+    words = tokens(lowered)
     keywords = tuple(
-        w for w in tokens(lowered) if w not in STOPWORDS and w not in people_words and w not in time_words and not w.isdigit()
+        w for w in words if w not in STOPWORDS and w not in people_words and w not in time_words and not w.isdigit()
     )
-    return Question(text, at, _kind(lowered), time, people, _places(text), keywords)
+    # Speech acts are reported in other words than were said: "remind me" was "remember to ...".
+    keywords += tuple(dict.fromkeys(cue for w in words for cue in SPEECH_CUES.get(w, ()) if cue not in keywords))
+    habit = bool(re.search(r"\b(usually|normally|typically|often|tend to|most days|every (day|morning|evening|week))\b", lowered))
+    daily_hours = next((PARTS_OF_DAY[p] for p in sorted(PARTS_OF_DAY, key=len, reverse=True) if re.search(rf"\b{p}s?\b", lowered)), None)
+    kind, modality = _kind(lowered), _modality(lowered)
+    if habit:
+        # "Where do I usually go in the evening?" means every evening, not this one.
+        time = TimeConstraint(None, time.order, time.phrases)
+    elif time.order is None and kind is Kind.WHEN and re.search(r"\b(get|got|arrived?|reach(ed)?) (to|at|in)\b", lowered):
+        # "What time did I get to the gym?" asks for the start of the visit.
+        time = TimeConstraint(time.window, Order.EARLIEST, time.phrases)
+    said_place = kind is Kind.WHERE and modality == "heard" and not re.search(r"\bwhere (was|am|were|did|do) i\b", lowered)
+    return Question(
+        text, at, kind, time, people, _places(_without_quotes(text)), modality, habit, daily_hours if habit else None, keywords,
+        said_place,
+    )
+
+
+def _modality(q: str) -> str | None:
+    if re.search(r"\b(see|saw|seen|label|sign|read|written|look(ed)? at|notice(d)?|displayed|in view)\b", q):
+        return "seen"
+    if re.search(r"\b(say|said|ask(ed)?|tell|told|mention(ed)?|hear|heard|remind(ed)?|promise(d)?|plan(ned)?|suggest(ed)?|talk(ed)?)\b", q):
+        return "heard"
+    return None
 
 
 def tokens(text: str) -> list[str]:

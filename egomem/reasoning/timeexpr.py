@@ -82,6 +82,7 @@ def _order(text: str, phrases: list[str]) -> Order | None:
         (r" most recent(ly)? ", Order.LATEST),
         (r" latest ", Order.LATEST),
         (r" last (saw|went|visited|met|talked|spoke|heard|did|had|was|were|go|see) ", Order.LATEST),
+        (r" (was|were|did) (i|we) last ", Order.LATEST),  # "when was I last at home?"
         (r" first time ", Order.EARLIEST),
         (r" (first|earliest) ", Order.EARLIEST),
     ):
