@@ -45,7 +45,6 @@ def _bench_ingest(rt: Runtime, args: argparse.Namespace) -> int:
 
 
 def _bench_qa(rt: Runtime, args: argparse.Namespace) -> int:
-    from egomem.reasoning.answer import Reasoner
     from pipelines.ingest import Ingestor, Outcome
     from pipelines.qa_benchmark import read_questions, run
 
@@ -60,8 +59,7 @@ def _bench_qa(rt: Runtime, args: argparse.Namespace) -> int:
         failed = [r for r in results if r.outcome is Outcome.FAILED]
         for r in failed:
             print(f"failed {r.path}: {r.message}")
-        reasoner = Reasoner(life.store, life.text_embedder, lambda: [i.name for i in life.identities.identities() if i.name])
-        scores = run(reasoner, questions, args.out)
+        scores = run(life.reasoner, questions, args.out)
     if args.json:
         print(json.dumps(scores, indent=2))
         return 0

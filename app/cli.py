@@ -114,7 +114,6 @@ def _ingest(rt: Runtime, args: argparse.Namespace) -> int:
 
 
 def _ask(rt: Runtime, args: argparse.Namespace) -> int:
-    from egomem.reasoning.answer import Reasoner
 
     choices = {}
     for item in args.choices or []:
@@ -123,12 +122,13 @@ def _ask(rt: Runtime, args: argparse.Namespace) -> int:
             raise EgomemError(f"a choice must look like KEY=TEXT, not {item!r}")
         choices[key.strip()] = value.strip()
     at = args.at or datetime.now().astimezone()
-    reasoner = Reasoner(rt.store, rt.text_embedder, lambda: [i.name for i in rt.identities.identities() if i.name])
-    answer = reasoner.ask(args.question, at, choices or None)
+    answer = rt.reasoner.ask(args.question, at, choices or None)
     if args.json:
         print(json.dumps(_answer_json(answer), indent=2, default=str))
         return 0
     print(answer.text)
+    if answer.note:
+        print(f"  ({answer.note})")
     for ev in answer.evidence:
         who = f" with {', '.join(ev.people)}" if ev.people else ""
         print(f"  - {ev.start:%a %Y-%m-%d %H:%M:%S}–{ev.end:%H:%M:%S} at {ev.place or 'unknown place'}{who}: {ev.quote}")
@@ -140,6 +140,8 @@ def _answer_json(answer) -> dict:
         "answer": answer.choice,
         "text": answer.text,
         "abstained": answer.abstained,
+        "read_by": answer.read_by,
+        "note": answer.note,
         "choice_scores": answer.choice_scores,
         "evidence": [
             {"event_id": e.event_id, "start": e.start.isoformat(), "end": e.end.isoformat(), "place": e.place, "people": e.people, "quote": e.quote, "keyframe": e.keyframe}

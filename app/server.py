@@ -25,13 +25,12 @@ class AskRequest(BaseModel):
 def create_app(rt: Runtime, *, ui: bool = True) -> FastAPI:
     """The service: JSON API under /v1, device uploads, day summaries, and (with `ui`) the web app at /."""
     from app.auth import install_auth
-    from egomem.reasoning.answer import Reasoner
 
     app = FastAPI(title="egomem", version="0.1.0")
     lock = threading.Lock()  # the embedded shard and models are used by one request at a time
     app.state.lock = lock
     install_auth(app, rt.settings)
-    reasoner = Reasoner(rt.store, rt.text_embedder, lambda: [i.name for i in rt.identities.identities() if i.name])
+    reasoner = rt.reasoner
 
     @app.get("/healthz")
     def health() -> dict:
@@ -57,6 +56,8 @@ def create_app(rt: Runtime, *, ui: bool = True) -> FastAPI:
             "answer": answer.choice,
             "text": answer.text,
             "abstained": answer.abstained,
+            "read_by": answer.read_by,
+            "note": answer.note,
             "evidence": [
                 {"event_id": e.event_id, "start": e.start, "end": e.end, "place": e.place, "people": e.people, "quote": e.quote, "keyframe": e.keyframe}
                 for e in answer.evidence

@@ -600,17 +600,13 @@ class WebData:
     """Everything the UI reads or changes, each call under the service lock."""
 
     def __init__(self, rt: Runtime, lock: threading.Lock) -> None:
-        from egomem.reasoning.answer import Reasoner
 
         self.rt = rt
         self.lock = lock
         self.tz = resolve_timezone(rt.settings.timezone)
         self.thumbnails = Path(rt.settings.thumbnails_dir).resolve()
-        self.reasoner = Reasoner(rt.store, rt.text_embedder, self._known_names)
+        self.reasoner = rt.reasoner
         self._labels: tuple[int, list[str]] = (-1, [])  # (event count, place labels) cache
-
-    def _known_names(self) -> list[str]:
-        return [i.name for i in self.rt.identities.identities() if i.name]
 
     # -- days -----------------------------------------------------------------------------------
 

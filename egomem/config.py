@@ -65,6 +65,13 @@ class Settings:
     caption_concurrency: int = 4
     caption_max_images: int = 3
 
+    # reasoning: an optional LLM reader behind an OpenAI-compatible endpoint writes answers from the
+    # planned evidence and must cite it; unset, answers come from the rules alone
+    llm_url: str | None = None  # base URL including /v1
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 60.0
+
     # memory
     event_gap_s: float = 90.0  # silence-and-stillness longer than this ends an event
     event_max_s: float = 300.0  # no event is longer than this

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from egomem.perception.faces import FaceAnalyzer
     from egomem.perception.ocr import TextReader
     from egomem.perception.speech import SpeechRecognizer
+    from egomem.reasoning.answer import Reasoner
+    from egomem.reasoning.reader import LLMReader
     from egomem.store.catalog import Catalog
     from egomem.store.edge import EdgeEventStore
     from egomem.store.identities import IdentityIndex
@@ -112,6 +114,17 @@ class Models:
         )
 
     @cached_property
+    def llm_reader(self) -> LLMReader | None:
+        s = self.settings
+        if not s.llm_url:
+            self.problems["llm_reader"] = "not configured (EGOMEM_LLM_URL): answers come from the rules alone"
+            return None
+        from egomem.chat import ChatEndpoint
+        from egomem.reasoning.reader import LLMReader
+
+        return LLMReader(ChatEndpoint(s.llm_url, s.llm_model, s.llm_api_key, timeout_s=s.llm_timeout_s))
+
+    @cached_property
     def text_embedder(self) -> TextEmbedder:
         from egomem.memory.embedder import TextEmbedder
         from models import resolve
@@ -122,7 +135,7 @@ class Models:
     def status(self, load: bool = False) -> list[ComponentStatus]:
         """Which models are loaded, from where, on which device. With load=True, try each one."""
         rows: list[ComponentStatus] = []
-        for name in ("speech", "text_embedder", "faces", "ocr", "clip", "captioner"):
+        for name in ("speech", "text_embedder", "faces", "ocr", "clip", "captioner", "llm_reader"):
             if load or name in self.__dict__:
                 try:
                     component: Any = getattr(self, name)
@@ -180,10 +193,23 @@ class Runtime:
 
         return PlaceBook(self.settings.home / "places.json")
 
+    # -- questions ----------------------------------------------------------------------------
+
+    @cached_property
+    def reasoner(self) -> Reasoner:
+        from egomem.reasoning.answer import Reasoner
+
+        return Reasoner(self.store, self.text_embedder, self.known_names, self.models.llm_reader)
+
+    def known_names(self) -> list[str]:
+        """Names of the people this memory knows, for questions that name them."""
+        return [i.name for i in self.identities.identities() if i.name]
+
     def component_status(self, load: bool = False) -> list[ComponentStatus]:
         return self.models.status(load)
 
     def close(self) -> None:
+        self.__dict__.pop("reasoner", None)  # it holds the store being closed
         for name in ("store", "identities", "catalog"):
             component = self.__dict__.pop(name, None)
             if component is not None:

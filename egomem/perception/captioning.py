@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from egomem.chat import ChatEndpoint, ChatFailure
 from egomem.errors import ConfigError
 from egomem.memory.caption import compose_caption
 from egomem.memory.events import Event, Place, Quote
@@ -134,8 +134,6 @@ SYSTEM_PROMPT = (
     "shown or said. No lists, no preamble."
 )
 GIST_WORDS = 80  # transcript words sent to the model: enough for the topic, bounded prompt size
-RETRY_STATUSES = frozenset({408, 429})  # plus every 5xx: overloaded or restarting servers
-MAX_BACKOFF_S = 10.0
 
 
 class OpenAICompatibleCaptioner:
@@ -164,37 +162,29 @@ class OpenAICompatibleCaptioner:
         backoff_s: float = 0.5,
         jpeg_quality: int = 85,
     ) -> None:
-        if not base_url or not base_url.strip():
+        if max_concurrency < 1 or max_images < 0 or max_side < 16:
             raise ConfigError(
-                "the openai caption backend needs a server URL: set EGOMEM_CAPTION_URL (e.g. http://localhost:8000/v1)"
+                f"caption backend limits out of range: max_concurrency={max_concurrency}, max_images={max_images}, max_side={max_side}"
             )
-        base_url = base_url.strip().rstrip("/")
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"caption URL must start with http:// or https://, not {base_url!r}")
-        if not model or not model.strip():
-            raise ConfigError("the openai caption backend needs a model name: set EGOMEM_CAPTION_MODEL (as the server names it)")
-        if timeout_s <= 0 or retries < 0 or max_concurrency < 1 or max_images < 0 or max_side < 16:
-            raise ConfigError(
-                f"caption backend limits out of range: timeout_s={timeout_s}, retries={retries}, "
-                f"max_concurrency={max_concurrency}, max_images={max_images}, max_side={max_side}"
-            )
-        self.base_url = base_url
-        self.model = model.strip()
-        self._api_key = api_key or None  # kept private: never shown by describe() or errors
-        self.timeout_s = float(timeout_s)
+        self._chat = ChatEndpoint(
+            base_url, model, api_key, timeout_s=timeout_s, retries=retries, backoff_s=backoff_s,
+            what="the openai caption backend", setting="EGOMEM_CAPTION",
+        )  # fmt: skip
+        self.base_url = self._chat.base_url
+        self.model = self._chat.model
+        self.timeout_s = self._chat.timeout_s
         self.retries = retries
         self.max_concurrency = max_concurrency
         self.max_images = max_images
         self.max_side = max_side
         self.max_tokens = max_tokens
-        self.backoff_s = backoff_s
         self.jpeg_quality = jpeg_quality
         self.last_errors: list[CaptionFailure] = []  # failures of the latest caption() call
         self._lock = threading.Lock()
 
     @property
     def endpoint(self) -> str:
-        return f"{self.base_url}/chat/completions"
+        return self._chat.endpoint
 
     def describe(self) -> str:
         return (
@@ -203,16 +193,10 @@ class OpenAICompatibleCaptioner:
         )
 
     def caption(self, items: Sequence[CaptionInput]) -> list[str]:
-        import httpx
-
         if not items:
             self.last_errors = []
             return []
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        # The connect phase gets a short limit of its own: a server that is down should fail fast.
-        timeout = httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 5.0))
-        limits = httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency)
-        with httpx.Client(timeout=timeout, limits=limits, headers=headers) as client:
+        with self._chat.session(self.max_concurrency) as client:
             workers = min(self.max_concurrency, len(items))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="egomem-caption") as pool:
                 outcomes = list(pool.map(lambda pair: self._caption_one(client, *pair), enumerate(items)))
@@ -240,37 +224,16 @@ class OpenAICompatibleCaptioner:
     # -- internals --------------------------------------------------------------------------------
 
     def _caption_one(self, client: httpx.Client, index: int, item: CaptionInput) -> tuple[str, CaptionFailure | None]:
-        import httpx
-
         try:
             body = self.request_body(item)
         except Exception as exc:  # noqa: BLE001 - an unreadable keyframe must not lose the event
             return item.composed(), CaptionFailure(index, f"could not build the request: {exc}", 0)
-        reason = "not attempted"
-        attempt = 0
-        for attempt in range(1, self.retries + 2):
-            retry_after: float | None = None
-            try:
-                response = client.post(self.endpoint, json=body)
-            except httpx.TimeoutException as exc:
-                reason = f"timed out ({type(exc).__name__}, limit {self.timeout_s:g}s)"
-            except httpx.TransportError as exc:
-                reason = f"connection failed: {type(exc).__name__}: {exc}"
-            else:
-                status = response.status_code
-                if status == 200:
-                    text, problem = _read_caption(response)
-                    if text:
-                        return text, None
-                    # A well-formed but useless answer: retrying the same request won't help.
-                    return item.composed(), CaptionFailure(index, problem, attempt)
-                reason = f"HTTP {status}: {response.text[:200].strip()}"
-                if status not in RETRY_STATUSES and status < 500:
-                    break  # 400/401/404: the request or the configuration is wrong, retrying won't help
-                retry_after = _retry_after(response)
-            if attempt <= self.retries:
-                time.sleep(min(MAX_BACKOFF_S, retry_after if retry_after is not None else self.backoff_s * 2 ** (attempt - 1)))
-        return item.composed(), CaptionFailure(index, reason, attempt)
+        try:
+            text = " ".join(self._chat.complete(client, body).split())
+        except ChatFailure as failure:
+            reason = failure.reason.replace("an empty answer", "an empty caption")
+            return item.composed(), CaptionFailure(index, reason, failure.attempts)
+        return text, None
 
     def _context(self, item: CaptionInput) -> str:
         lines: list[str] = []
@@ -321,25 +284,6 @@ def _spread(frames: Sequence[np.ndarray], count: int) -> list[np.ndarray]:
         return [frames[len(frames) // 2]]
     picks = np.linspace(0, len(frames) - 1, count).round().astype(int)
     return [frames[i] for i in dict.fromkeys(picks.tolist())]
-
-
-def _read_caption(response: httpx.Response) -> tuple[str, str]:
-    """(caption, "") from a chat-completions answer, or ("", why not)."""
-    try:
-        content = response.json()["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError):
-        return "", f"malformed answer: {response.text[:200].strip()}"
-    if isinstance(content, list):  # some servers answer with content parts
-        content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    text = " ".join(str(content or "").split())
-    return (text, "") if text else ("", "the model returned an empty caption")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers["retry-after"]))
-    except (KeyError, ValueError):
-        return None  # absent, or an HTTP date: fall back to exponential backoff
 
 
 def build_captioner(

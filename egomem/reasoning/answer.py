@@ -12,21 +12,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
 from egomem.memory.embedder import TextEmbedder
 from egomem.memory.events import DAY_SUMMARY_RECORDING, Event
+from egomem.memory.places import distance_m
 from egomem.reasoning.question import STOPWORDS, Kind, Question, analyse, compact, tokens
 from egomem.reasoning.timeexpr import Order, resolve
 from egomem.store.base import EventFilter, EventStore
+
+if TYPE_CHECKING:
+    from egomem.reasoning.reader import LLMReader
 
 NO_MEMORY = "I don't have a memory of that."
 CANDIDATES = 30
 EVIDENCE = 5
 MIN_RELEVANCE = 0.30  # below this the best event is not about the question: abstain rather than guess
 SAME_MATCH = 0.75  # events within this share of the best relevance count as "the same thing again"
+SAME_PLACE_M = 150.0  # an event this close to one where the named place's sign was read happened there too
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class Answer:
     choice: str | None = None
     choice_scores: dict[str, float] = field(default_factory=dict)
     abstained: bool = False
+    read_by: str = "rules"  # "rules", or "llm:MODEL" when the LLM reader wrote it
+    note: str | None = None  # what the person should know about how it was answered (a reader that failed)
 
 
 @dataclass
@@ -60,32 +67,48 @@ class _Candidate:
 
 
 class Reasoner:
-    def __init__(self, store: EventStore, embedder: TextEmbedder, known_people: Callable[[], Sequence[str]] = tuple) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        embedder: TextEmbedder,
+        known_people: Callable[[], Sequence[str]] = tuple,
+        reader: LLMReader | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.known_people = known_people
+        self.reader = reader  # optional: an LLM writes the answer from the evidence planned here
 
     def ask(self, text: str, at: datetime, choices: Mapping[str, str] | None = None) -> Answer:
         if at.tzinfo is None:
             raise ValueError("the asking time must carry a UTC offset")
+        answer = self._answer(text, at, choices)
+        return self.reader.read(answer, at, choices) if self.reader is not None else answer
+
+    def _answer(self, text: str, at: datetime, choices: Mapping[str, str] | None) -> Answer:
+        """The rule-based answer: retrieval planned from the question, then its logic applied."""
         q = analyse(text, at, self.known_people())
         choices = dict(choices or {})
         # One batch: the question, the question with each choice (to retrieve each choice's
         # evidence), and each choice alone (to compare with events).
         vectors = self.embedder.embed([q.text] + [f"{q.text} {c}" for c in choices.values()] + list(choices.values()))
         query_vectors, choice_vectors = vectors[: 1 + len(choices)], vectors[1 + len(choices) :]
+        if q.habit and q.kind is Kind.WHERE:
+            return self._habitual_place(q, choices)
+        counted = self._occasions(q) if q.kind is Kind.COUNT else []
         candidates = self._retrieve(q, query_vectors) if q.keywords or q.people else self._browse(q)
+        candidates = counted or self._constrain(q, candidates)
         if not candidates or candidates[0].relevance < MIN_RELEVANCE:
             return Answer(text, NO_MEMORY, [], abstained=True)
-        matching = self._matching(q, candidates)
+        matching = counted or self._matching(q, candidates)
         evidence_events = (matching + [c for c in candidates if c not in matching])[:EVIDENCE]
-        quotes = self._best_sentences(vectors[0], [c.event for c in evidence_events])
+        quotes = self._best_sentences(q, vectors[0], [c.event for c in evidence_events])
         evidence = [self._evidence(c, quotes.get(c.event.id)) for c in evidence_events]
         answer_text = self._compose(q, matching, quotes.get(matching[0].event.id))
         if not choices:
             return Answer(text, answer_text, evidence)
         scores = {
-            key: self._score_choice(q, value, vector, matching) for (key, value), vector in zip(choices.items(), choice_vectors)
+            key: self._score_choice(q, value, vector, matching, quotes) for (key, value), vector in zip(choices.items(), choice_vectors)
         }
         best = max(scores, key=lambda k: scores[k])
         return Answer(text, f"{best}. {choices[best]} — {answer_text}", evidence, best, scores)
@@ -122,6 +145,64 @@ class Reasoner:
         relevant = [e for e in reversed(events) if answers_kind(e) and e.recording_id != DAY_SUMMARY_RECORDING]
         return [_Candidate(e, relevance=1.0) for e in relevant]
 
+    def _constrain(self, q: Question, candidates: list[_Candidate]) -> list[_Candidate]:
+        """Places and people a question names are constraints, like its time window: keep the events
+        that satisfy them (unless none does: then perception may have missed them, and ranking decides)."""
+        if q.places and not q.said_place:
+            at_place = _at_places(q.places, [c.event for c in candidates])
+            candidates = [c for c in candidates if c.event.id in at_place] or candidates
+        if q.people and q.kind is not Kind.WHO:  # "who was with Bob" would otherwise answer Bob
+            candidates = [c for c in candidates if _present(q.people, c.event)] or candidates
+        if q.kind is Kind.WHO:  # only events with someone in them can say who
+            candidates = [c for c in candidates if c.event.people] or candidates
+        place_words = {w for p in q.places for w in tokens(p)}
+        if candidates and (q.places or q.people) and not set(q.keywords) - place_words:
+            # Nothing left to rank by once place and people hold: every remaining event matches
+            # equally, and "last time" / "first" / "how many" decide among them.
+            best = candidates[0].relevance
+            for c in candidates:
+                c.relevance = best
+        return candidates
+
+    def _occasions(self, q: Question) -> list[_Candidate]:
+        """"How many times did I go to X / see Bob?": every event at the place or with the person,
+        read from the whole window rather than the top of a search, oldest first."""
+        if not (q.places or q.people):
+            return []
+        events = [e for e in self.store.events(self._filter(q)) if e.recording_id != DAY_SUMMARY_RECORDING]
+        if q.places:
+            at_place = _at_places(q.places, events)
+            events = [e for e in events if e.id in at_place]
+        if q.people:
+            events = [e for e in events if _present(q.people, e)]
+        return [_Candidate(e, relevance=1.0) for e in events]
+
+    def _habitual_place(self, q: Question, choices: Mapping[str, str]) -> Answer:
+        """"Where do I usually go in the evening?": count distinct visits per place over every day."""
+        events = [e for e in self.store.events(self._filter(q)) if e.recording_id != DAY_SUMMARY_RECORDING and e.place]
+        if q.daily_hours:
+            start, end = q.daily_hours
+            events = [e for e in events if start <= _hour(e.start.astimezone(q.at.tzinfo)) < end]
+        visits: dict[str, list[Event]] = {}
+        for e in events:
+            visits.setdefault(_place_key(e), []).append(e)
+        if not visits:
+            return Answer(q.text, NO_MEMORY, [], abstained=True)
+        days = {key: len({e.start.astimezone(q.at.tzinfo).date() for e in group}) for key, group in visits.items()}
+        ranked = sorted(visits, key=lambda key: (days[key], len(visits[key])), reverse=True)
+        best = visits[ranked[0]]
+        name = _place_name(best)
+        total_days = len({e.start.astimezone(q.at.tzinfo).date() for e in events})
+        text = f"{name}: on {days[ranked[0]]} of the {total_days} days with memories at that time."
+        evidence = [self._evidence(_Candidate(e, relevance=1.0), None) for e in sorted(best, key=lambda e: e.start, reverse=True)[:EVIDENCE]]
+        if not choices:
+            return Answer(q.text, text, evidence)
+        scores = {
+            key: max((days[k] / total_days for k in visits if _names_place(value, visits[k])), default=0.0) for key, value in choices.items()
+        }
+        pick = max(scores, key=lambda k: scores[k])
+        return Answer(q.text, f"{pick}. {choices[pick]} — {text}", evidence, pick, scores)
+
     @staticmethod
     def _filter(q: Question) -> EventFilter:
         window = q.time.window
@@ -129,8 +210,11 @@ class Reasoner:
 
     def _relevance(self, q: Question, cand: _Candidate) -> float:
         event = cand.event
-        text_words = set(tokens(event.document))
-        squeezed = compact(event.document)
+        # "Where did I see the X label?" is about what was in view, not where X was talked about;
+        # "who said X?" about what was heard, not a sign that reads X.
+        text = {"seen": " ".join(event.visible_text), "heard": event.transcript}.get(q.modality or "", event.document)
+        text_words = set(tokens(text))
+        squeezed = compact(text)
         covered = sum(1 for k in q.keywords if k in text_words or k in squeezed) / len(q.keywords) if q.keywords else 0.0
         person = 0.2 if q.people and any(_same_person(p, e) for p in q.people for e in event.people) else 0.0
         return cand.dense + 0.25 * cand.keyword + 0.25 * covered + person + 0.3 * _at_place(q, event)
@@ -157,6 +241,8 @@ class Reasoner:
             people = [p for p in top.people if not any(_same_person(n, p) for n in q.people)]
             who = _join(people) if people else "no one I could recognise"
             return f"{who} ({when}{', ' + where if where else ''})."
+        if q.kind is Kind.WHERE and q.said_place and quote:
+            return f'"{quote}" ({when}{", " + where if where else ""}).'
         if q.kind is Kind.WHERE:
             signs = f" (signs in view: {', '.join(top.visible_text[:3])})" if top.visible_text else ""
             return f"At {where or 'a place without a recorded position'}{signs}, {when}."
@@ -175,12 +261,14 @@ class Reasoner:
             quote=quote or e.caption, keyframe=e.keyframes[0] if e.keyframes else None, relevance=round(cand.relevance, 4),
         )
 
-    def _best_sentences(self, question_vector: np.ndarray, events: list[Event]) -> dict[str, str]:
-        """For each event, the spoken sentence closest to the question (one embedding batch)."""
+    def _best_sentences(self, q: Question, question_vector: np.ndarray, events: list[Event]) -> dict[str, str]:
+        """For each event, the spoken sentence closest to the question (one embedding batch); a sentence
+        with the question's content words beats a greeting that only shares its time words ("morning")."""
         pairs = [(e.id, s.strip()) for e in events for quote in e.quotes for s in re.split(r"(?<=[.!?])\s+", quote.text) if s.strip()]
         if not pairs:
             return {}
-        scores = self.embedder.embed([sentence for _, sentence in pairs]) @ question_vector
+        similarity = self.embedder.embed([sentence for _, sentence in pairs]) @ question_vector
+        scores = [float(sim) + 0.3 * _covered(q.keywords, sentence) for sim, (_, sentence) in zip(similarity, pairs)]
         best: dict[str, tuple[float, str]] = {}
         for (event_id, sentence), score in zip(pairs, scores):
             if event_id not in best or score > best[event_id][0]:
@@ -189,12 +277,20 @@ class Reasoner:
 
     # -- choices ------------------------------------------------------------------------------
 
-    def _score_choice(self, q: Question, choice: str, choice_vector: np.ndarray, matching: list[_Candidate]) -> float:
+    def _score_choice(
+        self, q: Question, choice: str, choice_vector: np.ndarray, matching: list[_Candidate], quotes: Mapping[str, str]
+    ) -> float:
         top = matching[0].event
         if q.kind is Kind.WHO:
-            return sum(w for w, c in _weighted(matching) if any(_same_person(choice, p) for p in c.event.people)) + 0.01 * _overlap(choice, top.document)
+            present = sum(w for w, c in _weighted(matching) if any(_same_person(choice, p) for p in c.event.people))
+            # "Who asked me to ...?": of the people in view, the one heard saying it.
+            spoke = sum(w for w, c in _weighted(matching) if q.modality == "heard" and _said_by(choice, c.event, quotes.get(c.event.id)))
+            return present + 0.5 * spoke + 0.01 * _overlap(choice, top.document)
+        if q.kind is Kind.WHERE and q.said_place:  # the place was named aloud, wherever I was then
+            return max(w * _said(choice, q.keywords, c.event) for w, c in _weighted(matching))
         if q.kind is Kind.WHERE:
-            place = " ".join([top.place.label if top.place else "", " ".join(top.visible_text), top.caption])
+            # What was in view and the place itself; not the caption, which quotes what was said there.
+            place = " ".join([top.place.label if top.place else "", " ".join(top.visible_text), " ".join(top.tags)])
             return max(_overlap(choice, place), 1.0 if compact(choice) and compact(choice) in compact(place) else 0.0)
         if q.kind is Kind.WHEN:
             return _time_match(choice, top.start.astimezone(q.at.tzinfo), q.at)
@@ -202,7 +298,83 @@ class Reasoner:
             number = _number(choice)
             return 1.0 if number is not None and number == _distinct(matching) else 0.0
         similarity = float(np.asarray(top.text_vector, np.float32) @ choice_vector) if top.text_vector else 0.0
+        if q.modality == "seen":  # "which label did I see": what was in view, not what was said
+            return max(w * _seen(choice, c.event) for w, c in _weighted(matching)) + 0.05 * similarity
+        if q.modality == "heard":
+            return max(w * _overlap(choice, c.event.transcript) for w, c in _weighted(matching)) + 0.1 * similarity
         return max(w * _overlap(choice, c.event.document) for w, c in _weighted(matching)) + 0.1 * similarity
+
+
+def _seen(choice: str, event: Event) -> float:
+    """How much of a choice was read in view (OCR drops spaces: "OATMILK" is "oat milk")."""
+    seen = " ".join(event.visible_text)
+    return max(_overlap(choice, seen), 1.0 if compact(choice) and compact(choice) in compact(seen) else 0.0)
+
+
+def _said(choice: str, keywords: Sequence[str], event: Event) -> float:
+    """How well a choice was said in the sentence the question is about: "let's meet at X" beats
+    "see you at home" for "where did Bob suggest we meet?"."""
+    sentences = [s for quote in event.quotes for s in re.split(r"(?<=[.!?])\s+", quote.text) if s.strip()]
+    return max((_overlap(choice, s) * (1 + _covered(keywords, s)) / 2 for s in sentences), default=0.0)
+
+
+def _said_by(person: str, event: Event, sentence: str | None) -> bool:
+    """Whether the quote holding a sentence was attributed to this person (voices tied to faces at ingest)."""
+    if not sentence:
+        return False
+    return any(q.speaker and sentence in q.text and _same_person(person, q.speaker) for q in event.quotes)
+
+
+def _hour(t: datetime) -> float:
+    return t.hour + t.minute / 60
+
+
+def _place_key(event: Event) -> str:
+    """Visits group by the place's name, else by position on a ~100 m grid."""
+    place = event.place
+    if place and place.name:
+        return place.name.lower()
+    if place and place.point:
+        return f"{place.point.lat:.3f},{place.point.lon:.3f}"
+    return "unknown"
+
+
+def _place_name(events: list[Event]) -> str:
+    """A named place's name; otherwise the sign most often read there, then the coordinates."""
+    if events[0].place and events[0].place.name:
+        return events[0].place.name
+    signs: dict[str, int] = {}
+    for e in events:
+        for text in e.visible_text[:1]:  # the first text read is the most prominent (largest, earliest)
+            signs[text] = signs.get(text, 0) + 1
+    if signs:
+        return max(signs, key=lambda t: signs[t])
+    return events[0].place.label if events[0].place else "an unknown place"
+
+
+def _names_place(choice: str, events: list[Event]) -> bool:
+    wanted = compact(choice)
+    return bool(wanted) and any(
+        wanted in compact(" ".join(e.visible_text) + (e.place.name or "" if e.place else "")) for e in events
+    )
+
+
+def _at_places(places: Sequence[str], events: list[Event]) -> set[str]:
+    """Ids of the events at any of the named places: where its sign or name was read, and any event
+    recorded within SAME_PLACE_M of one of those (a sign is not read in every frame)."""
+    wanted = [compact(p) for p in places if compact(p)]
+    anchors = [e for e in events if any(w in _place_text(e) for w in wanted)]
+    points = [e.place.point for e in anchors if e.place and e.place.point]
+    near = {e.id for e in events if e.place and e.place.point and any(distance_m(e.place.point, p) <= SAME_PLACE_M for p in points)}
+    return {e.id for e in anchors} | near
+
+
+def _place_text(event: Event) -> str:
+    return compact(" ".join(event.visible_text + ([event.place.label] if event.place else [])))
+
+
+def _present(people: Sequence[str], event: Event) -> bool:
+    return any(_same_person(p, e) for p in people for e in event.people)
 
 
 def _at_place(q: Question, event: Event) -> float:
@@ -216,6 +388,14 @@ def _at_place(q: Question, event: Event) -> float:
 def _weighted(matching: list[_Candidate]) -> list[tuple[float, _Candidate]]:
     """The first matches weigh most: the evidence order is the question's logic."""
     return [(1.0 / (rank + 1), c) for rank, c in enumerate(matching[:3])]
+
+
+def _covered(keywords: Sequence[str], text: str) -> float:
+    """Share of the question's content words found in a text."""
+    if not keywords:
+        return 0.0
+    present = set(tokens(text))
+    return sum(1 for k in keywords if k in present) / len(keywords)
 
 
 def _overlap(choice: str, text: str) -> float:
@@ -248,7 +428,10 @@ def _time_match(choice: str, t: datetime, at: datetime) -> float:
             day = resolve(lowered, at).window
             return score if day is None or day.contains(t) or (day.start.date() <= t.date() <= day.end.date()) else score * 0.2
     window = resolve(lowered, at).window
-    return 1.0 if window is not None and window.contains(t) else 0.0
+    if window is None or not window.contains(t):
+        return 0.0
+    # "Tuesday midday" and "Tuesday afternoon" may both contain 12:30: the more precise one wins.
+    return 1.0 - 0.01 * (window.end - window.start).total_seconds() / 86400
 
 
 def _number(choice: str) -> int | None:
