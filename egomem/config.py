@@ -35,7 +35,8 @@ class Settings:
     language: str | None = None  # None: detect per recording
     vad: bool = True
     whisper_beam_size: int = 1  # greedy decoding: about 3x faster than beam 5 for a small accuracy cost
-    whisper_batch_size: int = 8
+    # 30-s chunks decoded together; 0 picks 4 on CPU (as fast as 8 there, 360 MB less memory) and 16 on CUDA
+    whisper_batch_size: int = 0
 
     # vision
     frame_rate: float = 1.0  # frames per second sampled for scene changes (keyframes: OCR, thumbnails, CLIP)

@@ -28,3 +28,27 @@ def test_silence_gives_no_words(models) -> None:
 def test_the_model_is_described_with_its_device(models) -> None:
     description = models.speech.describe()
     assert "whisper-base" in description and models.device in description
+
+
+def test_long_audio_goes_through_in_windows_cut_in_silence(models, shared_data: Path, monkeypatch) -> None:
+    from egomem.perception import speech
+
+    jfk = load_audio(shared_data / "media" / "jfk.flac")
+    gap = np.zeros(16_000 * 4, np.float32)
+    audio = np.concatenate([jfk, gap, jfk, gap, jfk])  # three speeches, 4 s of silence between them
+    starts = [0.0, (jfk.size + gap.size) / 16_000, 2 * (jfk.size + gap.size) / 16_000]
+
+    bounds = speech.window_bounds(audio, 14 * 16_000, search=3 * 16_000)
+    assert len(bounds) >= 2 and bounds[0][0] == 0 and bounds[-1][1] == audio.size
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))  # contiguous, nothing lost or read twice
+    for cut, _ in bounds[1:]:
+        assert np.abs(audio[cut - 800 : cut + 800]).max() < 0.01  # cut in the quiet, not inside a word
+
+    monkeypatch.setattr(speech, "WINDOW_S", 14)  # windows of ~14 s instead of 10 minutes
+    transcript = models.speech.transcribe(audio)
+    assert transcript.language == "en"
+    found = [u for u in transcript.utterances if "ask not what your country" in u.text.lower()]
+    assert len(found) == 3  # each speech once, none cut in two at a window's edge
+    for utterance, start in zip(found, starts):
+        assert start - 0.5 <= utterance.start_s <= start + 11.0  # times are positions in the whole recording
+        assert all(start - 0.5 <= w.start_s <= start + 11.5 for w in utterance.words)

@@ -46,13 +46,16 @@ def load_audio(path: Path, sample_rate: int = 16000, *, allow_partial: bool = Fa
     except OSError as exc:
         raise MediaError(path, f"could not run ffmpeg: {exc}") from None
 
-    raw = done.stdout[: len(done.stdout) // 2 * 2]
-    samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / _S16_SCALE
+    raw = memoryview(done.stdout)[: len(done.stdout) // 2 * 2]  # a view: slicing bytes would copy them
+    samples = np.frombuffer(raw, dtype="<i2").astype(np.float32)
+    samples /= _S16_SCALE  # in place: an hour of audio is 230 MB as float32
+    returncode, stderr = done.returncode, done.stderr
+    del raw, done  # the 16-bit bytes are not needed any more
     decoded_s = len(samples) / sample_rate
-    failed = done.returncode != 0 or _stopped_early(decoded_s, info, done.stderr)
+    failed = returncode != 0 or _stopped_early(decoded_s, info, stderr)
     if not failed and len(samples):
         return samples
-    reason = _failure_reason("audio", decoded_s, info, done.stderr)
+    reason = _failure_reason("audio", decoded_s, info, stderr)
     if allow_partial and len(samples):
         return samples
     raise MediaError(path, reason)
