@@ -412,6 +412,8 @@ def evidence_items(evidence: Sequence[Evidence], tz: tzinfo, thumbnails_dir: Pat
 def answer_markdown(answer: Answer, tz: tzinfo) -> str:
     """The reply in the chat: the answer, then the moments it rests on."""
     lines = [md_escape(answer.text)]
+    if answer.note:  # e.g. the LLM reader failed and this is the rule-based answer
+        lines += ["", f"*({md_escape(answer.note)})*"]
     if answer.evidence:
         lines.append("")
         lines.append("*From these moments (click a picture below to open it):*")

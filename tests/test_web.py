@@ -202,6 +202,20 @@ def test_place_strip_joins_stays_in_time_order() -> None:
     assert "<svg" in render_place_strip(stops[:1])  # one point: no division by zero
 
 
+def test_an_answer_shows_how_it_was_reached_and_its_moments() -> None:
+    from app.web import answer_markdown
+    from egomem.reasoning.answer import Answer, Evidence
+
+    t0 = datetime(2026, 3, 2, 7, 46, 50, tzinfo=CET)
+    moment = Evidence("e1", t0, t0 + timedelta(minutes=1), "Corner Shop", ["obama"], "Some cereal, please.", None, 0.9)
+    note = "the LLM reader failed (timed out); this is the rule-based answer"
+    text = answer_markdown(Answer("Who asked?", "obama (Mon 07:46, Corner Shop).", [moment], note=note), CET)
+    lines = text.splitlines()
+    assert lines[0].startswith("obama") and note in lines[2]
+    assert "Corner Shop" in text and "Some cereal, please." in text and "07:46" in text
+    assert "LLM" not in answer_markdown(Answer("Who asked?", "obama.", [moment]), CET)
+
+
 def test_event_detail_shows_frames_with_their_times_a_transcript_with_speakers_and_the_text_in_view(tmp_path: Path) -> None:
     from app.web import event_detail
 
