@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -194,7 +194,7 @@ class EdgeEventStore(LockedShard):
     def identity_appearances(self) -> dict[str, Appearances]:
         """Per identity id: how many events it is in and when it was first and last seen. One scan."""
         found: dict[str, Appearances] = {}
-        for record in self._scroll_all(None, ["identity_ids", "start", "end"]):
+        for record in self.scroll_all(with_payload=["identity_ids", "start", "end"]):
             payload = record.payload or {}
             try:
                 start, end = datetime.fromisoformat(payload["start"]), datetime.fromisoformat(payload["end"])
@@ -222,7 +222,7 @@ class EdgeEventStore(LockedShard):
         """
         flt = qe.Filter(must=[qe.FieldCondition("identity_ids", match=qe.MatchAny(identity_ids))])
         changed: list[tuple[str, dict[str, Any], str | None]] = []  # point id, payload, new document
-        for record in self._scroll_all(flt, True):
+        for record in self.scroll_all(flt):
             event = event_from_payload(record.payload or {})
             people, ids = edit(list(event.people), list(event.identity_ids))
             if people == event.people and ids == event.identity_ids:
@@ -254,18 +254,6 @@ class EdgeEventStore(LockedShard):
                     self.shard.update(qe.UpdateOperation.update_vectors([qe.PointVectors(pid, vectors)]))
             self.shard.flush()
         return len(changed)
-
-    def _scroll_all(self, flt: qe.Filter | None, with_payload: bool | list[str]) -> Iterator[Any]:
-        """Every matching record, page by page, without vectors."""
-        offset = None
-        while True:
-            with qdrant_errors(f"could not read the event store at {self.path}"):
-                records, offset = self.shard.scroll(
-                    qe.ScrollRequest(offset=offset, limit=256, filter=flt, with_payload=with_payload, with_vector=False)
-                )
-            yield from records
-            if offset is None:
-                return
 
     def _point(self, event: Event) -> qe.Point:
         if event.text_vector is None:

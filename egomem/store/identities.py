@@ -210,7 +210,7 @@ class IdentityIndex(LockedShard):
         fresh, old = live.with_name(SHARD_DIR + ".new"), live.with_name(SHARD_DIR + ".old")
         with qdrant_errors(f"could not rewrite the identity index at {live}"):
             shutil.rmtree(fresh, ignore_errors=True)
-            records = list(self._scroll_records())
+            records = list(self.scroll_all(with_vector=True))
             rebuilt = qe.EdgeShard.create(str(fresh), _shard_config())
             try:
                 rebuilt.update(qe.UpdateOperation.create_field_index("identity_id", qe.PayloadSchemaType.Keyword))
@@ -584,18 +584,8 @@ class IdentityIndex(LockedShard):
         return str(hits[0].payload["identity_id"]), float(hits[0].score)
 
     def _scroll_payloads(self) -> Iterator[dict[str, Any]]:
-        for record in self._scroll_records(with_vector=False):
+        for record in self.scroll_all():
             yield dict(record.payload or {})
-
-    def _scroll_records(self, *, with_vector: bool = True) -> Iterator[Any]:
-        offset = None
-        while True:
-            with qdrant_errors(f"could not read the identity index at {self.path}"):
-                request = qe.ScrollRequest(offset=offset, limit=512, with_payload=True, with_vector=with_vector)
-                records, offset = self.shard.scroll(request)
-            yield from records
-            if offset is None:
-                return
 
     def _save_registry(self) -> None:
         data = {

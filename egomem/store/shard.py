@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import qdrant_edge as qe
 
 from egomem.errors import StoreError, StoreLocked
 
 LOCK_FILE = ".lock"
+SCROLL_PAGE = 256  # records per page when reading a whole shard
 
 
 @contextmanager
@@ -98,3 +99,16 @@ class LockedShard:
         if self._shard is None:
             raise StoreError(f"the {self.label} at {self.path} is closed")
         return self._shard
+
+    def scroll_all(
+        self, flt: qe.Filter | None = None, *, with_payload: bool | list[str] = True, with_vector: bool = False
+    ) -> Iterator[Any]:
+        """Every matching record, page by page."""
+        offset = None
+        while True:
+            with qdrant_errors(f"could not read the {self.label} at {self.path}"):
+                request = qe.ScrollRequest(offset=offset, limit=SCROLL_PAGE, filter=flt, with_payload=with_payload, with_vector=with_vector)
+                records, offset = self.shard.scroll(request)
+            yield from records
+            if offset is None:
+                return
