@@ -239,7 +239,9 @@ class Ingestor:
             embedding = np.asarray([event.image_vector], np.float32) if event.image_vector else None
             if self.rt.tagger is not None and embedding is not None:
                 event.tags = self.rt.tagger.tag_scene(image_embeddings=embedding)
-            keyframes = [img for rel in event.keyframes if (img := cv2.imread(str(self.settings.thumbnails_dir / rel))) is not None]
+            keyframes = []
+            if captioner.uses_keyframes:  # the composed caption never looks at them: spare reading every thumbnail
+                keyframes = [img for rel in event.keyframes if (img := cv2.imread(str(self.settings.thumbnails_dir / rel))) is not None]
             items.append(CaptionInput.from_event(event, keyframes, image_embeddings=embedding))
         for event, caption in zip(events, captioner.caption(items)):
             event.caption = caption

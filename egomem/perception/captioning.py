@@ -78,6 +78,7 @@ class CaptionInput:
 @runtime_checkable
 class Captioner(Protocol):
     name: str
+    uses_keyframes: bool  # whether `caption` looks at the keyframes' pixels (else callers need not read them)
 
     def describe(self) -> str: ...
 
@@ -95,6 +96,7 @@ class CaptionFailure:
 
 class ComposedCaptioner:
     name = "composed"
+    uses_keyframes = False
 
     def __init__(self, note: str | None = None) -> None:
         self.note = note  # why this backend stands in for the configured one, if it does
@@ -111,6 +113,7 @@ class ClipTagCaptioner:
     """The composed caption with the keyframes' zero-shot scene tags ("Scene: kitchen, cooking.")."""
 
     name = "clip-tags"
+    uses_keyframes = True  # tags keyframes that have no CLIP embedding yet
 
     def __init__(self, tagger: ZeroShotTagger) -> None:
         self.tagger = tagger
@@ -146,6 +149,7 @@ class OpenAICompatibleCaptioner:
     """
 
     name = "openai"
+    uses_keyframes = True
 
     def __init__(
         self,
