@@ -31,8 +31,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from egomem.perception.records import FrameObservation, Utterance, Word
+from egomem.perception.speech import SAMPLE_RATE, block_energy
 
-SAMPLE_RATE = 16_000
 WEARER = "me"  # the speaker id the rest of egomem reads as the person wearing the device
 
 _FRAME = 640  # 40 ms: long enough to hold two periods of a 60 Hz voice for the pitch tracker
@@ -253,10 +253,8 @@ def _frame_power(audio: np.ndarray) -> np.ndarray:
     1.8 GB; this takes a few MB.
     """
     per_frame = _FRAME // _HOP
-    hops = audio.size // _HOP
-    view = np.ascontiguousarray(audio[: hops * _HOP], dtype=np.float32).reshape(hops, _HOP)
-    hop_power = np.einsum("ij,ij->i", view, view, dtype=np.float64)
-    frames = hops - per_frame + 1
+    hop_power = block_energy(np.asarray(audio, np.float32), _HOP)
+    frames = hop_power.size - per_frame + 1
     if frames <= 0:
         return np.zeros(0)
     window = np.convolve(hop_power, np.ones(per_frame), mode="valid")[:frames]

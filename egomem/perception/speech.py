@@ -107,12 +107,20 @@ def window_bounds(audio: np.ndarray, window: int, search: int = 15 * SAMPLE_RATE
     begin = 0
     while audio.size - begin > window + window // 5:  # a short tail joins the last window
         lo, hi = begin + window - search, min(audio.size, begin + window + search)
-        blocks = audio[lo : hi - (hi - lo) % step].reshape(-1, step)
-        cut = lo + int(np.argmin(np.einsum("ij,ij->i", blocks, blocks))) * step + step // 2
+        cut = lo + int(np.argmin(block_energy(audio[lo:hi], step))) * step + step // 2
         bounds.append((begin, cut))
         begin = cut
     bounds.append((begin, audio.size))
     return bounds
+
+
+def block_energy(audio: np.ndarray, size: int) -> np.ndarray:
+    """Sum of squares of each whole `size`-sample block of `audio` (a part block at the end is left out).
+
+    einsum over a reshaped view: no squared copy of the audio, however long.
+    """
+    blocks = audio[: audio.size // size * size].reshape(-1, size)
+    return np.einsum("ij,ij->i", blocks, blocks, dtype=np.float64)
 
 
 def _shifted(u: Utterance, offset: float) -> Utterance:
