@@ -114,7 +114,6 @@ def _ingest(rt: Runtime, args: argparse.Namespace) -> int:
 
 
 def _ask(rt: Runtime, args: argparse.Namespace) -> int:
-
     choices = {}
     for item in args.choices or []:
         key, sep, value = item.partition("=")

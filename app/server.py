@@ -28,7 +28,6 @@ def create_app(rt: Runtime, *, ui: bool = True) -> FastAPI:
 
     app = FastAPI(title="egomem", version="0.1.0")
     lock = threading.Lock()  # the embedded shard and models are used by one request at a time
-    app.state.lock = lock
     install_auth(app, rt.settings)
     reasoner = rt.reasoner
 

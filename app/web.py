@@ -35,7 +35,7 @@ from egomem.errors import EgomemError
 from egomem.memory.events import DAY_SUMMARY_RECORDING, Event, Quote
 from egomem.store.base import EventFilter, ScoredEvent
 from egomem.types import GeoPoint
-from pipelines.daily_summary import build_summary, day_bounds, day_events, person_label, resolve_timezone
+from pipelines.daily_summary import WEARER_NAMES, build_summary, day_bounds, day_events, long_date, person_label, resolve_timezone
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -51,7 +51,6 @@ SEARCH_LIMIT = 24
 MIN_DENSE = 0.30  # cosine similarity below which a text match alone is not shown
 DENSE_SHARE = 0.70
 PLACE_RADIUS_M = 150.0  # a place typed as "lat,lon" matches events this close
-WEARER = frozenset({"me", "wearer", "self"})
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 UPLOADS_FOLDER = "uploads-web"
 _LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -78,19 +77,15 @@ def span(start: datetime, end: datetime) -> str:
     return f"{start:%H:%M}\u2013{end:%H:%M}" if end - start >= timedelta(minutes=1) else f"{start:%H:%M}"
 
 
-def long_day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
 def people_text(people: Iterable[str]) -> str:
-    names = [person_label(p) for p in people if p not in WEARER]
+    names = [person_label(p) for p in people if p not in WEARER_NAMES]
     return ", ".join(names)
 
 
 def speaker_text(speaker: str | None) -> str:
     if not speaker:
         return "someone"
-    return "you" if speaker in WEARER else person_label(speaker)
+    return "you" if speaker in WEARER_NAMES else person_label(speaker)
 
 
 def keyframe_path(thumbnails_dir: Path, relative: str | None) -> Path | None:
@@ -632,7 +627,7 @@ class WebData:
                 return DayPage(None, [], "Nothing in memory yet. Upload recordings in the **Upload** tab.", "", render_timeline([]))
             events = day_events(self.rt.store, day, self.tz)
         if not events:
-            return DayPage(day, days, f"### {long_day(day)}\nNo memories on this day.", "", render_timeline([]))
+            return DayPage(day, days, f"### {long_date(day)}\nNo memories on this day.", "", render_timeline([]))
         summary = build_summary(events, day, self.tz).paragraph
         head, _, rest = summary.partition(": ")
         return DayPage(
@@ -861,7 +856,7 @@ NO_DETAIL = "*Click a moment in the timeline to see its frames, what was said an
 
 def _day_values(web: WebData, day: date | None, selected: str | None = None) -> list[Any]:
     page = web.day_page(day, selected)
-    choices = [(f"{d:%a} {long_day(d).split(' ', 1)[1]}", d.isoformat()) for d in page.days]
+    choices = [(f"{d:%a} {long_date(d).split(' ', 1)[1]}", d.isoformat()) for d in page.days]
     return [gr.Dropdown(choices=choices, value=page.day.isoformat() if page.day else None), page.summary, page.strip, page.timeline]
 
 

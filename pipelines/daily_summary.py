@@ -356,7 +356,7 @@ def summary_paragraph(s: DaySummary) -> str:
     """One paragraph: the day-level event's caption and the opening of the page."""
     n = len(s.timeline)
     first, last = s.timeline[0].start, max(t.end for t in s.timeline)
-    parts = [f"{_long_date(s.date)}: {n} moment{'s' if n != 1 else ''} recorded from {first:%H:%M} to {last:%H:%M}."]
+    parts = [f"{long_date(s.date)}: {n} moment{'s' if n != 1 else ''} recorded from {first:%H:%M} to {last:%H:%M}."]
     places = list(dict.fromkeys(v.place for v in s.visits))
     if places:
         parts.append(f"Went to {_join(places)}.")
@@ -379,7 +379,7 @@ def summary_paragraph(s: DaySummary) -> str:
 def render_markdown(summary: DaySummary, thumbnails_base: str | Path) -> str:
     """The page as Markdown; keyframes link to `thumbnails_base/<keyframe>` (relative or absolute)."""
     s, base = summary, str(thumbnails_base).rstrip("/")
-    out = [f"# {_long_date(s.date)}", "", f"*Times in {_md(s.timezone)}.*", "", _md(s.paragraph), ""]
+    out = [f"# {long_date(s.date)}", "", f"*Times in {_md(s.timezone)}.*", "", _md(s.paragraph), ""]
 
     out += ["## Where you went", ""]
     out += [f"{i}. {_span(v.start, v.end)} **{_md(v.place)}**" for i, v in enumerate(s.visits, 1)] or ["No places recorded."]
@@ -416,7 +416,7 @@ def render_markdown(summary: DaySummary, thumbnails_base: str | Path) -> str:
 def render_html(summary: DaySummary, thumbnails_dir: Path) -> str:
     """A self-contained page: keyframes are embedded as data URIs, every text is escaped."""
     s, e = summary, _html
-    body = [f"<h1>{e(_long_date(s.date))}</h1>", f"<p class=meta>Times in {e(s.timezone)}.</p>", f"<p>{e(s.paragraph)}</p>"]
+    body = [f"<h1>{e(long_date(s.date))}</h1>", f"<p class=meta>Times in {e(s.timezone)}.</p>", f"<p>{e(s.paragraph)}</p>"]
 
     body.append("<h2>Where you went</h2>")
     rows = [f"{_span(v.start, v.end)} <b>{e(v.place)}</b>" for v in s.visits]
@@ -453,7 +453,7 @@ def render_html(summary: DaySummary, thumbnails_dir: Path) -> str:
     return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width, initial-scale=1">'
-        f"<title>{e(_long_date(s.date))}</title><style>{_CSS}</style></head>\n<body>\n"
+        f"<title>{e(long_date(s.date))}</title><style>{_CSS}</style></head>\n<body>\n"
         + "\n".join(body)
         + "\n</body></html>\n"
     )
@@ -524,7 +524,7 @@ def _people_text(people: Sequence[str]) -> str:
     return _join([person_label(p) for p in people])
 
 
-def _long_date(day: date) -> str:
+def long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
@@ -582,8 +582,6 @@ def write_day_summary(store: EventStore, embed: Embed, settings: Settings, day: 
     event = summary_event(summary, embed)
     store.upsert([event])
     return SummaryFiles(day, markdown, page, event.id, len(summary.timeline))
-
-
 
 
 # -- the job --------------------------------------------------------------------------------------
