@@ -1079,7 +1079,7 @@ def _people_tab(web: WebData, day: DayView, search_person: gr.Dropdown) -> tuple
     return lambda: listing(None), listing_outputs
 
 
-def _upload_tab(uploads: UploadQueue, day: DayView) -> None:
+def _upload_tab(uploads: UploadQueue) -> None:
     gr.Markdown("Drop video, audio or photo files. Each is saved in your egomem folder and ingested in turn; "
                 "questions wait while a recording is being written to memory.")  # fmt: skip
     files = gr.File(label="Recordings", file_count="multiple", elem_id="upload-files")
@@ -1120,7 +1120,7 @@ def build_ui(rt: Runtime, lock: threading.Lock) -> gr.Blocks:
             with gr.Tab("People", id="people", elem_id="tab-people") as people_tab:
                 people_listing, people_outputs = _people_tab(web, day, person)
             with gr.Tab("Upload", id="upload", elem_id="tab-upload"):
-                _upload_tab(uploads, day)
+                _upload_tab(uploads)
 
         ui.load(lambda: _day_values(web, None), None, day.page_outputs)
         search_tab.select(lambda: (gr.Dropdown(choices=web.place_choices()), gr.Dropdown(choices=web.person_names())), None, [place, person])
