@@ -25,7 +25,7 @@ class Settings:
     device: str = "auto"  # "auto", "cpu" or "cuda": where the models run
     # CPU threads for the torch models (text embeddings, CLIP). 0: half the cores, at least one:
     # speech decodes beside them, and OpenMP threads that outnumber free cores spin instead of working
-    # (measured: one 77-token embedding took 0.55 s with 2 threads on a busy 2-core machine, 0.025 s with 1).
+    # (`egomem bench ingest` on 2 cores: embedding 13 events took 2.5 s with 2 threads, 0.6 s with 1; BENCHMARKS.md).
     torch_threads: int = 0
     timezone: str = "local"  # IANA name, or "local" for the machine's zone; used for day boundaries
 
@@ -35,7 +35,7 @@ class Settings:
     language: str | None = None  # None: detect per recording
     vad: bool = True
     whisper_beam_size: int = 1  # greedy decoding: about 3x faster than beam 5 for a small accuracy cost
-    # 30-s chunks decoded together; 0 picks 4 on CPU (as fast as 8 there, 360 MB less memory) and 16 on CUDA
+    # 30-s chunks decoded together; 0 picks 4 on CPU (no slower than 8 there, ~300 MB less memory) and 16 on CUDA
     whisper_batch_size: int = 0
 
     # vision

@@ -23,7 +23,7 @@ class TextReader:
         if frame_bgr is None or frame_bgr.size == 0:
             return []
         # No angle classifier: it only fixes text turned upside down, which a head-worn camera or an
-        # upright (EXIF-corrected) photo rarely shows, and it cost 13% of OCR time on keyframes.
+        # upright (EXIF-corrected) photo rarely shows, and it adds a model run per line of text.
         result, _ = self._engine(frame_bgr, use_cls=False)
         found: list[TextObservation] = []
         for quad, text, score in result or []:

@@ -39,7 +39,7 @@ class SpeechRecognizer:
         self.compute_type = compute_type
         self.vad = vad
         self.beam_size = beam_size
-        # On a CPU the encoder's attention for 8 chunks at once costs ~600 MB and buys no speed over 4.
+        # On a CPU, 8 chunks at once are no faster than 4 and hold ~300 MB more (BENCHMARKS.md).
         self.batch_size = batch_size or (16 if device == "cuda" else 4)
         self._model = WhisperModel(str(model_dir), device=device, compute_type=compute_type, cpu_threads=0)
         # Batched decoding of VAD-cut chunks is several times faster than the sequential decoder
@@ -55,7 +55,7 @@ class SpeechRecognizer:
 
         Long audio goes through in windows of about WINDOW_S, cut at the quietest moment near each
         boundary: the decoder's working memory then stays bounded however long the recording (an
-        hour in one pass peaked 740 MB above the model), and the language detected in the first
+        hour in one pass is several hundred MB more at the peak), and the language detected in the first
         window is kept for the rest. `on_progress` gets the audio position (seconds) reached.
         """
         started = time.perf_counter()
