@@ -1,5 +1,6 @@
 """Whisper base (packaged, CTranslate2) on real speech."""
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,17 @@ def test_real_speech_is_transcribed_with_word_times(models, shared_data: Path) -
     assert len(words) >= 20
     assert all(a.start_s <= b.start_s for a, b in zip(words, words[1:]))
     assert 0.0 <= words[0].start_s < 1.5 and 9.0 < words[-1].end_s <= 11.5
+
+
+def test_the_language_is_detected_in_the_pass_that_transcribes(models, tmp_path: Path) -> None:
+    wav = tmp_path / "fr.wav"
+    sentence = "Bonjour, je voudrais acheter du pain et du fromage pour le dîner de ce soir avec mes amis."
+    subprocess.run(["espeak-ng", "-v", "fr", "-w", str(wav), sentence], check=True)
+    transcript = models.speech.transcribe(load_audio(wav))
+    assert transcript.language == "fr" and transcript.language_probability > 0.5
+    assert "bonjour" in " ".join(u.text for u in transcript.utterances).lower()  # French words, not a translation
+    # A language given up front is kept, not detected.
+    assert models.speech.transcribe(load_audio(wav), language="fr").language == "fr"
 
 
 def test_silence_gives_no_words(models) -> None:

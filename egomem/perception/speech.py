@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -42,6 +44,9 @@ class SpeechRecognizer:
         # On a CPU, 8 chunks at once are no faster than 4 and hold ~300 MB more (BENCHMARKS.md).
         self.batch_size = batch_size or (16 if device == "cuda" else 4)
         self._model = WhisperModel(str(model_dir), device=device, compute_type=compute_type, cpu_threads=0)
+        self._languages = _LanguageTap(self._model.model)
+        self._model.model = self._languages
+        self._lock = threading.Lock()  # the tap's notes belong to one transcription at a time
         # Batched decoding of VAD-cut chunks is several times faster than the sequential decoder
         # on long recordings, on a CPU as on a GPU; it needs VAD to find the chunks.
         self._batched = BatchedInferencePipeline(self._model) if vad else None
@@ -66,19 +71,26 @@ class SpeechRecognizer:
         for begin, end in window_bounds(audio, WINDOW_S * SAMPLE_RATE):
             offset = begin / SAMPLE_RATE
             progress = (lambda t, o=offset: on_progress(o + t)) if on_progress is not None else None
-            found, info = self._transcribe_window(audio[begin:end], detected[0], progress)
+            with self._lock:
+                found, heard = self._transcribe_window(audio[begin:end], detected[0], progress)
             utterances += [_shifted(u, offset) for u in found]
             if detected[0] is None and found:  # a window without speech says nothing about the language
-                detected = (info.language, float(info.language_probability))
+                detected = heard
         return Transcript(detected[0], detected[1], utterances, time.perf_counter() - started)
 
     def _transcribe_window(
         self, audio: np.ndarray, language: str | None, on_progress: Callable[[float], None] | None
-    ) -> tuple[list[Utterance], Any]:
+    ) -> tuple[list[Utterance], tuple[str | None, float]]:
+        """Utterances of one window and the language heard in it (language, probability)."""
+        self._languages.heard.clear()
         if self._batched is not None:
+            # With no language given, each chunk's language is read off the encoder pass that also
+            # transcribes it (faster-whisper's multilingual mode) instead of a pass of its own: on
+            # ~10-second clips that extra pass is a third of Whisper's time. "en" only fills the
+            # prompt's language slot, which multilingual mode rewrites per chunk.
             segments, info = self._batched.transcribe(
-                audio, language=language, beam_size=self.beam_size, batch_size=self.batch_size, word_timestamps=True,
-                vad_parameters={"min_silence_duration_ms": 500},
+                audio, language=language or "en", multilingual=language is None, beam_size=self.beam_size,
+                batch_size=self.batch_size, word_timestamps=True, vad_parameters={"min_silence_duration_ms": 500},
             )
         else:
             segments, info = self._model.transcribe(
@@ -96,7 +108,34 @@ class SpeechRecognizer:
                 continue
             words = tuple(Word(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in seg.words or ())
             utterances.append(Utterance(float(seg.start), float(seg.end), seg.text.strip(), words))
-        return utterances, info
+        if language is not None:
+            return utterances, (language, 1.0)
+        if self._languages.heard:
+            return utterances, self._languages.most_heard()
+        return utterances, (info.language, float(info.language_probability))  # the sequential decoder detects up front
+
+
+class _LanguageTap:
+    """Wraps the CTranslate2 Whisper model inside faster-whisper and notes each language it detects,
+    so that the batched pipeline's per-chunk detection can also say which language was heard."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self.heard: list[tuple[str, float]] = []  # (language, probability), one per chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def detect_language(self, *args: Any, **kwargs: Any) -> Any:
+        results = self._model.detect_language(*args, **kwargs)
+        self.heard += [(token.strip("<|>"), float(p)) for token, p in (ranked[0] for ranked in results)]
+        return results
+
+    def most_heard(self) -> tuple[str, float]:
+        """The language of most chunks (the first such on a tie) and its mean probability."""
+        language = Counter(lang for lang, _ in self.heard).most_common(1)[0][0]
+        probabilities = [p for lang, p in self.heard if lang == language]
+        return language, sum(probabilities) / len(probabilities)
 
 
 def window_bounds(audio: np.ndarray, window: int, search: int = 15 * SAMPLE_RATE, step: int = SAMPLE_RATE // 10) -> list[tuple[int, int]]:
