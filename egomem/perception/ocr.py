@@ -10,14 +10,16 @@ from egomem.perception.records import Box, TextObservation
 
 
 class TextReader:
-    def __init__(self, *, min_confidence: float = 0.6) -> None:
+    def __init__(self, *, min_confidence: float = 0.6, min_side: int = 480) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
         self.min_confidence = min_confidence
-        self._engine = RapidOCR()
+        self.min_side = min_side
+        # The detector's cost grows with pixels; "min" scales the shorter side to min_side, up or down.
+        self._engine = RapidOCR(det_limit_type="min", det_limit_side_len=min_side)
 
     def describe(self) -> str:
-        return "rapidocr PP-OCRv4 (onnxruntime, CPU)"
+        return f"rapidocr PP-OCRv4 (onnxruntime, CPU; text found at {self.min_side} px on the shorter side)"
 
     def read(self, frame_bgr: np.ndarray) -> list[TextObservation]:
         if frame_bgr is None or frame_bgr.size == 0:
