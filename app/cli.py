@@ -162,6 +162,7 @@ def _status(rt: Runtime, args: argparse.Namespace) -> int:
         "recordings": len(catalog),
         "failed": len(failures),
         "identities": len(rt.identities.identities()),
+        "wearer_voice_devices": sorted(rt.wearer_voices.voices()),
     }
     if args.json:
         print(json.dumps(report, indent=2, default=str))
@@ -175,6 +176,8 @@ def _status(rt: Runtime, args: argparse.Namespace) -> int:
         print(f"  {key}: {value}")
     print(f"catalog: {len(catalog)} recordings seen, {len(failures)} failed")
     print(f"people: {report['identities']} identities")
+    learned = report["wearer_voice_devices"]
+    print(f"your voice: learned on {', '.join(learned)}" if learned else "your voice: not learned yet")
     return 0
 
 

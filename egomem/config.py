@@ -32,7 +32,7 @@ class Settings:
     # speech
     whisper_model: str = "whisper-base"  # a registry name, or a path to a CTranslate2 model folder
     whisper_compute_type: str = "default"  # "default" picks int8 on CPU, float16 on CUDA
-    language: str | None = None  # None: detect per recording
+    language: str | None = None  # None: detect it in each 30-s chunk, in the pass that transcribes it
     vad: bool = True
     whisper_beam_size: int = 1  # greedy decoding: about 3x faster than beam 5 for a small accuracy cost
     # 30-s chunks decoded together; 0 picks 4 on CPU (no slower than 8 there, ~300 MB less memory) and 16 on CUDA
@@ -49,6 +49,9 @@ class Settings:
     face_detector: str = "hog"  # dlib "hog" (CPU) or "cnn"
     face_match_distance: float = 0.6  # dlib's own threshold for "same person" on 128-d descriptors
     ocr: bool = True
+    # text detection sees frames with the shorter side scaled to this; rapidocr's own 736 doubles a
+    # 640x360 frame's pixels for no text found more on our tests' signs and screens (BENCHMARKS.md)
+    ocr_min_side: int = 480
     clip_model: str = "ViT-B-32"
     clip_pretrained: str | None = None  # an open_clip pretrained tag, e.g. "laion2b_s34b_b79k"
     clip_checkpoint: Path | None = None  # or a local checkpoint file

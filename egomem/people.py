@@ -256,7 +256,7 @@ def _lazy_embed(rt: Runtime) -> Callable[[list[str]], np.ndarray]:
 
 
 def add_people_commands(people: argparse._SubParsersAction) -> None:
-    """Add `name`, `merge`, `forget` and `show` to the `egomem people` sub-commands."""
+    """Add `name`, `merge`, `forget`, `show` and `voice` to the `egomem people` sub-commands."""
     name = people.add_parser("name", help="name or rename someone; relabels every moment they are in")
     name.add_argument("identity", metavar="ID", help="person-N, or the name they have now")
     name.add_argument("name")
@@ -275,6 +275,12 @@ def add_people_commands(people: argparse._SubParsersAction) -> None:
     show = people.add_parser("show", help="one identity: face samples, crops and moments")
     show.add_argument("identity", metavar="ID", help="person-N or name")
     show.set_defaults(handler=show_command)
+
+    voice = people.add_parser("voice", help="what egomem learned of your own voice, per device (or --forget it)")
+    voice.add_argument("--device", help="only this device")
+    voice.add_argument("--forget", action="store_true", help="delete it; recordings keep the speakers already found")
+    voice.add_argument("--yes", action="store_true", help="with --forget: really delete")
+    voice.set_defaults(handler=voice_command)
 
 
 def name_command(rt: Runtime, args: argparse.Namespace) -> int:
@@ -324,6 +330,30 @@ def show_command(rt: Runtime, args: argparse.Namespace) -> int:
     print(f"  crops: {len(view.crops)}")
     for crop in view.crops:
         print(f"    {crop}")
+    return 0
+
+
+def voice_command(rt: Runtime, args: argparse.Namespace) -> int:
+    book = rt.wearer_voices
+    voices = {d: v for d, v in book.voices().items() if args.device is None or d == args.device}
+    if args.forget:
+        if not voices:
+            print("no voice profile to forget")
+            return 0
+        if not args.yes:
+            print(f"would forget your voice on {', '.join(voices)}\nnothing deleted; run again with --yes to delete it")
+            return 1
+        print(f"forgot your voice on {', '.join(book.forget(args.device))}")
+        return 0
+    if not voices:
+        print("no voice profile yet: it is learned from recordings where you are clearly the loudest speaker")
+        return 0
+    from egomem.perception.speakers import WEARER_VOICE_WEIGHT
+
+    for device, v in sorted(voices.items()):
+        count = f"{v.utterances}{'+' if v.utterances >= WEARER_VOICE_WEIGHT else ''}"
+        pitch = f"{55 * 2 ** (v.pitch_st / 12):.0f} Hz" if v.pitch_st is not None else "unvoiced"
+        print(f"{device}: learned from {count} utterances; level {v.level_dbfs:.1f} dBFS, pitch {pitch}")
     return 0
 
 

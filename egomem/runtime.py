@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from egomem.store.catalog import Catalog
     from egomem.store.edge import EdgeEventStore
     from egomem.store.identities import IdentityIndex
+    from egomem.store.voices import WearerVoiceBook
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Models:
             return None
         from egomem.perception.ocr import TextReader
 
-        return TextReader()
+        return TextReader(min_side=self.settings.ocr_min_side)
 
     @cached_property
     def clip(self) -> ClipEmbedder | None:
@@ -180,6 +181,12 @@ class Runtime:
         from egomem.store.identities import IdentityIndex
 
         return IdentityIndex(self.settings.home / "identities", match_distance=self.settings.face_match_distance)
+
+    @cached_property
+    def wearer_voices(self) -> WearerVoiceBook:
+        from egomem.store.voices import WearerVoiceBook
+
+        return WearerVoiceBook(self.settings.home / "wearer_voice.json")
 
     @cached_property
     def catalog(self) -> Catalog:

@@ -206,7 +206,7 @@ class Ingestor:
                     utterances, speech_report, audio = speech.result()
                     stages.append(speech_report)
                     if utterances and audio is not None:  # after vision: who spoke is read off the faces too
-                        utterances, speakers_report = self._attribute_speakers(utterances, audio, buffer.frames)
+                        utterances, speakers_report = self._attribute_speakers(rec, utterances, audio, buffer.frames)
                         stages.append(speakers_report)
                     buffer.add_utterances(utterances)
                 else:
@@ -263,18 +263,27 @@ class Ingestor:
         return transcript.utterances, StageReport("speech", True, detail, time.perf_counter() - started, seconds_of_audio, device), audio
 
     def _attribute_speakers(
-        self, utterances: list[Utterance], audio: np.ndarray, frames: list[FrameObservation]
+        self, rec: Recording, utterances: list[Utterance], audio: np.ndarray, frames: list[FrameObservation]
     ) -> tuple[list[Utterance], StageReport]:
-        """Who said each utterance (the wearer, a face in view, or a numbered voice); never fatal."""
+        """Who said each utterance (the wearer, a face in view, or a numbered voice); never fatal.
+
+        The wearer's voice on this recording's device is learned from, and used for, each recording.
+        """
         from egomem.perception.speakers import attribute_speakers
 
         started = time.perf_counter()
+        voices = self.rt.wearer_voices
         try:
-            result = attribute_speakers(utterances, audio, frames)
+            result = attribute_speakers(utterances, audio, frames, wearer_voice=voices.get(rec.device))
         except Exception as exc:  # noqa: BLE001 - who spoke refines the transcript; losing it must not lose the recording
             report = StageReport("speakers", False, f"speaker attribution failed: {exc}", time.perf_counter() - started, errors=1)
             return utterances, report
-        return result.utterances, StageReport("speakers", True, result.describe(), time.perf_counter() - started, len(utterances))
+        detail = result.describe()
+        try:
+            voices.learn(rec.device, result.wearer_prints)
+        except OSError as exc:
+            detail += f"; the wearer's voice could not be saved: {exc}"
+        return result.utterances, StageReport("speakers", True, detail, time.perf_counter() - started, len(utterances))
 
     def _see(self, rec: Recording, buffer: ShortTermBuffer, bar: Progress) -> tuple[list[StageReport], MediaError | None]:
         if not rec.has_video:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,6 +54,7 @@ def test_status_names_models_devices_and_contents(home: Path) -> None:
     assert not stages["clip"]["loaded"] and "no CLIP weights" in stages["clip"]["detail"]
     assert report["device"] in ("cpu", "cuda")
     assert report["store"]["events"] == 1 and report["recordings"] == 1
+    assert report["wearer_voice_devices"] == []  # a photo has no voice to learn from
 
 
 def test_errors_are_one_clear_line(tmp_path: Path) -> None:
@@ -60,3 +62,22 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert bad.returncode == 1 and bad.stderr.startswith("egomem: a choice must look like KEY=TEXT")
     missing = egomem(tmp_path, "ingest", "--quiet", str(tmp_path / "nope.mp4"))
     assert missing.returncode == 1 and "file not found" in missing.stdout
+
+
+def test_people_voice_shows_and_forgets_the_wearers_voice(tmp_path: Path) -> None:
+    from egomem.perception.speakers import VoicePrint
+    from egomem.store.voices import WearerVoiceBook
+
+    home = tmp_path / "home"
+    assert "no voice profile yet" in egomem(home, "people", "voice").stdout
+    prints = [VoicePrint(-20.0, 12.0, np.full(12, 0.5, np.float32), 80), VoicePrint(-22.0, 12.0, np.full(12, 0.7, np.float32), 90)]
+    WearerVoiceBook(home / "wearer_voice.json").learn("glasses-01", prints)
+
+    shown = egomem(home, "people", "voice")
+    assert shown.returncode == 0 and "glasses-01: learned from 2 utterances; level -21.0 dBFS, pitch 110 Hz" in shown.stdout, shown.stdout
+    asked = egomem(home, "people", "voice", "--forget")
+    assert asked.returncode == 1 and "nothing deleted" in asked.stdout
+    assert WearerVoiceBook(home / "wearer_voice.json").get("glasses-01") is not None
+    forgot = egomem(home, "people", "voice", "--forget", "--yes")
+    assert forgot.returncode == 0 and "forgot your voice on glasses-01" in forgot.stdout
+    assert WearerVoiceBook(home / "wearer_voice.json").voices() == {}

@@ -10,7 +10,7 @@ import pytest
 
 from egomem.media.decode import load_audio
 from egomem.perception.records import Box, FaceObservation, FrameObservation, Utterance, Word
-from egomem.perception.speakers import WEARER, VoiceAnalyzer, attribute_speakers, near_field
+from egomem.perception.speakers import WEARER, VoiceAnalyzer, WearerVoice, attribute_speakers, near_field
 from pipelines import lifegen
 from pipelines.ingest import Ingestor, Outcome
 
@@ -161,3 +161,76 @@ def test_ingested_clip_stores_who_said_each_quote(make_runtime, shared_data: Pat
     for q in quotes:  # each quote against the line it mostly overlaps
         line = max(lines, key=lambda ln: (min(q.end, ln.end) - max(q.start, ln.start)).total_seconds())
         assert q.speaker == (WEARER if line.speaker == lifegen.WEARER else "rose_leslie"), (q.text, q.speaker, line.text)
+
+
+def _lines_of(dialogue, speaker: str) -> list[Utterance]:
+    _, utterances, who = dialogue
+    return [u for u, w in zip(utterances, who) if w == speaker]
+
+
+def test_the_wearer_alone_is_known_by_their_voice_on_the_device(dialogue) -> None:
+    audio, utterances, who = dialogue
+    learned = attribute_speakers(utterances, audio)
+    assert learned.wearer_by == "level" and len(learned.wearer_prints) == who.count(lifegen.WEARER)
+    voice = WearerVoice.learned(None, learned.wearer_prints)
+    assert voice is not None and voice.utterances == who.count(lifegen.WEARER)
+
+    mine = _lines_of(dialogue, lifegen.WEARER)  # a voice memo: nobody else speaks
+    alone = attribute_speakers(mine, audio)
+    assert [u.speaker for u in alone.utterances] == [None] * len(mine)  # no contrast: level alone cannot say
+    memo = attribute_speakers(mine, audio, wearer_voice=voice)
+    assert [u.speaker for u in memo.utterances] == [WEARER] * len(mine)
+    assert memo.wearer_by == "profile" and memo.wearer_prints == ()  # a profile match never teaches the profile
+    assert "learned earlier" in memo.describe()
+
+    # Someone else alone is not the wearer: the friend sounds different; the cashier's voice is as
+    # deep as the wearer's but arrives from a metre away.
+    for other in ("friend", "cashier"):
+        theirs = attribute_speakers(_lines_of(dialogue, other), audio, wearer_voice=voice)
+        assert WEARER not in [u.speaker for u in theirs.utterances], other
+    # Even as loud as the wearer (leaning in to the microphone), the friend's voice is not theirs.
+    leaning_in = audio * 10 ** (-lifegen.OTHERS_GAIN_DB / 20)
+    theirs = attribute_speakers(_lines_of(dialogue, "friend"), leaning_in, wearer_voice=voice)
+    assert WEARER not in [u.speaker for u in theirs.utterances]
+    # The wearer's own voice at a distance (10 dB down: a recording played back across the room) is not claimed.
+    far = attribute_speakers(mine, audio * 10 ** (-10 / 20), wearer_voice=voice)
+    assert WEARER not in [u.speaker for u in far.utterances]
+
+
+def test_the_wearers_voice_profile_accumulates_and_is_kept_per_device(dialogue, tmp_path: Path) -> None:
+    from egomem.store.voices import UNKNOWN_DEVICE, WearerVoiceBook
+
+    audio, utterances, _ = dialogue
+    prints = attribute_speakers(utterances, audio).wearer_prints
+    book = WearerVoiceBook(tmp_path / "wearer_voice.json")
+    assert book.get("glasses-01") is None and book.learn("glasses-01", ()) is None
+    first = book.learn("glasses-01", prints[:2])
+    second = book.learn("glasses-01", prints[2:])
+    assert first is not None and second is not None and second.utterances == len(prints)
+    whole = WearerVoice.learned(None, prints)
+    assert second.level_dbfs == pytest.approx(whole.level_dbfs, abs=1e-6)  # a running mean: the same as all at once
+    assert np.allclose(second.timbre, whole.timbre, atol=1e-5)
+    book.learn(None, prints[:1])
+
+    reopened = WearerVoiceBook(tmp_path / "wearer_voice.json")  # kept across runs
+    assert reopened.get("glasses-01") == second and reopened.get(None) == reopened.get(UNKNOWN_DEVICE) is not None
+    assert reopened.get("phone") is None  # another microphone, another level: learned on its own
+    assert reopened.forget("glasses-01") == ["glasses-01"] and reopened.get("glasses-01") is None
+    assert set(WearerVoiceBook(tmp_path / "wearer_voice.json").voices()) == {UNKNOWN_DEVICE}
+
+
+def test_ingest_learns_the_wearers_voice_and_names_them_in_a_later_memo(make_runtime, dialogue, tmp_path: Path) -> None:
+    """Through the Ingestor: a conversation teaches egomem the wearer's voice; a voice memo then gets it."""
+    spec = _scene(SCRIPT)
+    memo_spec = _scene(tuple((w, text) for w, text in SCRIPT if w == lifegen.WEARER))
+    lifegen._write_wav(tmp_path / "conversation.wav", lifegen.speech_track(spec, PEOPLE))
+    lifegen._write_wav(tmp_path / "memo.wav", lifegen.speech_track(memo_spec, PEOPLE))
+
+    rt = make_runtime(tmp_path / "home")
+    conversation, memo = Ingestor(rt).ingest([tmp_path / "conversation.wav", tmp_path / "memo.wav"])
+    assert conversation.outcome is Outcome.INGESTED and memo.outcome is Outcome.INGESTED, (conversation.message, memo.message)
+    detail = lambda result: next(s.detail for s in result.stages if s.stage == "speakers")
+    assert "louder than the rest" in detail(conversation) and "learned earlier" in detail(memo), detail(memo)
+    assert (tmp_path / "home" / "wearer_voice.json").is_file()
+    memo_quotes = [q for e in memo.events for q in e.quotes]
+    assert memo_quotes and {q.speaker for q in memo_quotes} == {WEARER}

@@ -2,8 +2,8 @@
 
 No pretrained speaker-embedding model ships with egomem, so voices are told apart by a small voice
 print computed here with numpy: loudness, median pitch (F0 by autocorrelation) and cepstral timbre
-(mean MFCCs over the speech frames). Everything is per recording: a voice is "a voice heard in
-this recording", never a person recognised across recordings.
+(mean MFCCs over the speech frames). Other voices are per recording: "a voice heard in this
+recording", never a person recognised across recordings. The wearer is the exception (step 1b).
 
 0. Turns. Whisper's segments often run across several speakers, so each is cut into the stretches
    of sound (separated by MIN_PAUSE_S of quiet) its words fall in; each piece gets a voice print,
@@ -12,8 +12,12 @@ this recording", never a person recognised across recordings.
    more from anyone else, so the wearer arrives 6-12 dB louder. The pieces are split in two by
    level (Otsu); the loud side is the wearer's when it is WEARER_MARGIN_DB louder than the rest,
    and its main voice cluster is taken as the wearer (a loud outlier in another voice is not).
-   With no such contrast (one talker, or everyone at a distance) nobody is called the wearer:
-   absolute level says nothing without knowing the device's gain.
+   With no such contrast (one talker, or everyone at a distance) level alone cannot say who is near.
+1b. The wearer's voice on this device (WearerVoice), learned from the recordings where 1 found them,
+   supplies what was missing: the level the wearer arrives at through this device's microphone and
+   gain. A voice is then the wearer's when it is about that loud and sounds alike (pitch and timbre
+   within two voice units, the tolerance step 1 gives the wearer's own lines). Alike alone is not enough: these statistics do not tell voices of the
+   same sex apart, while someone else, even alone, speaks from a metre or more away.
 2. Other voices: average-linkage clustering of pitch and timbre (level left out: people move).
 3. Faces: a voice is given the identity in view while it speaks. One identity settles it; with
    several, the identity most often in view during that voice, one identity per voice. A tie is
@@ -56,6 +60,7 @@ MERGE_THRESHOLD = 1.0  # average-linkage distance below which two groups are one
 WEARER_MARGIN_DB = 5.0  # how much louder (median) the wearer's utterances are than everyone else's
 LEVEL_GAP_DB = 2.0  # and the two sides of the level split must not interleave
 MIN_PAUSE_S = 0.15  # silence that separates two stretches of speech (turns rarely leave less)
+WEARER_VOICE_WEIGHT = 200  # prints a WearerVoice counts at most: a voice heard through a new device or a cold still moves it
 FACE_SLACK_S = 0.5  # faces are sampled ~1/s: a face seen just before or after an utterance counts
 
 
@@ -79,9 +84,14 @@ class Attribution:
     attributed_to_faces: int  # voices tied to an identity in view
     split: int  # transcribed segments that were cut at a change of speaker
     unmeasured: int  # stretches too short or silent to get a voice print (speaker left None)
+    wearer_by: str | None = None  # "level" (louder than the rest) or "profile" (the device's WearerVoice)
+    # The wearer's prints when found by level, to learn the WearerVoice from; never from a profile
+    # match, so that one wrong match cannot teach the profile someone else's voice.
+    wearer_prints: tuple[VoicePrint, ...] = ()
 
     def describe(self) -> str:
-        wearer = "wearer's voice found" if self.wearer_found else "wearer's voice not found"
+        how = {"level": " (louder than the rest)", "profile": " (by their voice on this device, learned earlier)"}
+        wearer = f"wearer's voice found{how.get(self.wearer_by or '', '')}" if self.wearer_found else "wearer's voice not found"
         parts = [f"{self.voices} voices", wearer]
         if self.attributed_to_faces:
             parts.append(f"{self.attributed_to_faces} matched to a face in view")
@@ -90,6 +100,44 @@ class Attribution:
         if self.unmeasured:
             parts.append(f"{self.unmeasured} stretches too short to tell")
         return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class WearerVoice:
+    """How the wearer sounds through one device: a running summary of their voice prints."""
+
+    level_dbfs: float
+    pitch_st: float | None
+    timbre: tuple[float, ...]
+    utterances: int  # prints it was learned from, capped at WEARER_VOICE_WEIGHT so that it keeps adapting
+
+    @classmethod
+    def learned(cls, previous: WearerVoice | None, prints: Sequence[VoicePrint]) -> WearerVoice | None:
+        """`previous` updated with new prints of the wearer (a weighted running mean)."""
+        if not prints:
+            return previous
+        weight = previous.utterances if previous else 0
+        n = len(prints)
+        mix = lambda old, new: (old * weight + new * n) / (weight + n)
+        level = float(np.mean([p.level_dbfs for p in prints]))
+        timbre = np.mean([p.timbre for p in prints], axis=0)
+        pitches = [p.pitch_st for p in prints if p.pitch_st is not None]
+        pitch = float(np.median(pitches)) if pitches else None
+        if previous is not None:
+            level = mix(previous.level_dbfs, level)
+            timbre = mix(np.asarray(previous.timbre), timbre)
+            if previous.pitch_st is not None:
+                pitch = previous.pitch_st if pitch is None else mix(previous.pitch_st, pitch)
+        return cls(float(level), pitch, tuple(float(x) for x in timbre), min(weight + n, WEARER_VOICE_WEIGHT))
+
+    def as_print(self) -> VoicePrint:
+        return VoicePrint(self.level_dbfs, self.pitch_st, np.asarray(self.timbre, np.float32), 0)
+
+    def hears(self, voice: VoicePrint) -> bool:
+        """Whether `voice` (one voice's summary print) is the wearer speaking into this device."""
+        near = voice.level_dbfs >= self.level_dbfs - WEARER_MARGIN_DB
+        # Two voice units, as for the wearer's own lines in step 1: a single word's timbre wanders.
+        return near and voice_distance(voice, self.as_print()) <= 2 * MERGE_THRESHOLD
 
 
 # -- voice prints ---------------------------------------------------------------------------------
@@ -170,6 +218,17 @@ def voice_distance(a: VoicePrint, b: VoicePrint) -> float:
     if a.pitch_st is not None and b.pitch_st is not None:
         parts.append((a.pitch_st - b.pitch_st) / PITCH_SCALE_ST)
     return float(np.sqrt(sum(p * p for p in parts)))
+
+
+def summary_print(prints: Sequence[VoicePrint]) -> VoicePrint:
+    """One voice's prints as one: median level and pitch, mean timbre."""
+    pitches = [p.pitch_st for p in prints if p.pitch_st is not None]
+    return VoicePrint(
+        float(np.median([p.level_dbfs for p in prints])),
+        float(np.median(pitches)) if pitches else None,
+        np.mean([p.timbre for p in prints], axis=0),
+        sum(p.frames for p in prints),
+    )
 
 
 def cluster_voices(prints: Sequence[VoicePrint], threshold: float = MERGE_THRESHOLD) -> list[int]:
@@ -298,10 +357,12 @@ def attribute_speakers(
     frames: Sequence[FrameObservation] = (),
     *,
     analyzer: VoiceAnalyzer | None = None,
+    wearer_voice: WearerVoice | None = None,
 ) -> Attribution:
     """Set `speaker` on each utterance: WEARER, the name or identity id of who was seen speaking,
     "speaker N" for a voice that could not be tied to anyone, or None where nothing can be said.
-    An utterance whose words span a change of speaker is cut in two at that change."""
+    An utterance whose words span a change of speaker is cut in two at that change.
+    `wearer_voice` is how the wearer sounded through this device before, if known."""
     analyzer = analyzer or VoiceAnalyzer()
     turns = _turns(utterances, speech_stretches(audio, analyzer.sample_rate))
     prints = {i: p for i, t in enumerate(turns) if (p := analyzer.voice_print(audio, t.start_s, t.end_s)) is not None}
@@ -319,6 +380,15 @@ def attribute_speakers(
         if label == len(voices):
             voices.append([])
         voices[label].append(i)
+    wearer_by = "level" if wearer else None
+    if not wearer and wearer_voice is not None:
+        heard = {v: summary_print([prints[i] for i in members]) for v, members in enumerate(voices)}
+        # Every voice that passes: the clustering splits one voice now and then (a short "Right, I
+        # will." reads apart from a long sentence), and nobody else speaks from the wearer's distance.
+        alike = [v for v, voice in heard.items() if wearer_voice.hears(voice)]
+        if alike:
+            wearer, wearer_by = sorted(i for v in alike for i in voices[v]), "profile"
+            voices = [members for v, members in enumerate(voices) if v not in alike]
 
     speaker: dict[int, str | None] = {i: WEARER for i in wearer}
     matched: dict[int, str] = {}
@@ -337,7 +407,8 @@ def attribute_speakers(
 
     out, split = _rejoin(utterances, turns, speaker)
     voices_found = len(voices) + (1 if wearer else 0)
-    return Attribution(out, voices_found, bool(wearer), len(matched), split, len(turns) - len(measured))
+    learnable = tuple(prints[i] for i in wearer) if wearer_by == "level" else ()
+    return Attribution(out, voices_found, bool(wearer), len(matched), split, len(turns) - len(measured), wearer_by, learnable)
 
 
 def _rejoin(utterances: Sequence[Utterance], turns: list[_Turn], speaker: dict[int, str | None]) -> tuple[list[Utterance], int]:
