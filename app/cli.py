@@ -123,7 +123,7 @@ def _ask(rt: Runtime, args: argparse.Namespace) -> int:
     at = args.at or datetime.now().astimezone()
     answer = rt.reasoner.ask(args.question, at, choices or None)
     if args.json:
-        print(json.dumps(_answer_json(answer), indent=2, default=str))
+        print(json.dumps(answer.to_json(), indent=2))
         return 0
     print(answer.text)
     if answer.note:
@@ -132,21 +132,6 @@ def _ask(rt: Runtime, args: argparse.Namespace) -> int:
         who = f" with {', '.join(ev.people)}" if ev.people else ""
         print(f"  - {ev.start:%a %Y-%m-%d %H:%M:%S}–{ev.end:%H:%M:%S} at {ev.place or 'unknown place'}{who}: {ev.quote}")
     return 0
-
-
-def _answer_json(answer) -> dict:
-    return {
-        "answer": answer.choice,
-        "text": answer.text,
-        "abstained": answer.abstained,
-        "read_by": answer.read_by,
-        "note": answer.note,
-        "choice_scores": answer.choice_scores,
-        "evidence": [
-            {"event_id": e.event_id, "start": e.start.isoformat(), "end": e.end.isoformat(), "place": e.place, "people": e.people, "quote": e.quote, "keyframe": e.keyframe}
-            for e in answer.evidence
-        ],
-    }
 
 
 def _status(rt: Runtime, args: argparse.Namespace) -> int:

@@ -51,17 +51,7 @@ def create_app(rt: Runtime, *, ui: bool = True) -> FastAPI:
             raise HTTPException(422, "`at` must carry a UTC offset")
         with lock:
             answer = reasoner.ask(body.question, at, body.choices)
-        return {
-            "answer": answer.choice,
-            "text": answer.text,
-            "abstained": answer.abstained,
-            "read_by": answer.read_by,
-            "note": answer.note,
-            "evidence": [
-                {"event_id": e.event_id, "start": e.start, "end": e.end, "place": e.place, "people": e.people, "quote": e.quote, "keyframe": e.keyframe}
-                for e in answer.evidence
-            ],
-        }
+        return answer.to_json()
 
     @app.get("/v1/events")
     def events(day: str = Query(..., pattern=r"^\d{4}-\d{2}-\d{2}$")) -> list[dict]:

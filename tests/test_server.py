@@ -38,6 +38,17 @@ def test_ask_over_http_cites_the_moment(server) -> None:
     assert [e["id"] for e in events] == [body["evidence"][0]["event_id"]]
 
 
+def test_a_multiple_choice_answer_over_http_is_the_one_the_cli_prints(server) -> None:
+    url, rt = server
+    at = datetime.now(timezone.utc) + timedelta(minutes=5)
+    question, choices = "What did the speaker ask Americans to do?", {"A": "buy bread", "B": "ask what they can do for their country"}
+    reply = httpx.post(f"{url}/v1/ask", json={"question": question, "at": at.isoformat(), "choices": choices}, timeout=60)
+    body = reply.json()
+    assert body["answer"] == "B" and set(body["choice_scores"]) == {"A", "B"}
+    assert body["choice_scores"]["B"] > body["choice_scores"]["A"]
+    assert body == rt.reasoner.ask(question, at, choices).to_json()  # one serialisation for both
+
+
 def test_a_question_before_anything_was_recorded_has_no_memory(server) -> None:
     url, _ = server
     reply = httpx.post(f"{url}/v1/ask", json={"question": "What did the speaker say about my country?", "at": "2020-01-01T12:00:00+00:00"}, timeout=60)

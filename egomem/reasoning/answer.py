@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -56,6 +56,22 @@ class Answer:
     abstained: bool = False
     read_by: str = "rules"  # "rules", or "llm:MODEL" when the LLM reader wrote it
     note: str | None = None  # what the person should know about how it was answered (a reader that failed)
+
+    def to_json(self) -> dict[str, Any]:
+        """The answer as `egomem ask --json` prints it and `POST /v1/ask` returns it."""
+        return {
+            "answer": self.choice,
+            "text": self.text,
+            "abstained": self.abstained,
+            "read_by": self.read_by,
+            "note": self.note,
+            "choice_scores": {key: float(score) for key, score in self.choice_scores.items()},
+            "evidence": [
+                {"event_id": e.event_id, "start": e.start.isoformat(), "end": e.end.isoformat(), "place": e.place,
+                 "people": e.people, "quote": e.quote, "keyframe": e.keyframe}
+                for e in self.evidence
+            ],
+        }  # fmt: skip
 
 
 @dataclass
