@@ -20,6 +20,7 @@ import numpy as np
 
 from egomem.errors import EgomemError, MediaError
 from egomem.media.decode import iter_frames, load_audio
+from egomem.media.readahead import ReadAhead
 from egomem.media.recording import Recording
 from egomem.media.sources import IngestItem, build_recording, collect, read_life_folder
 from egomem.memory.buffer import ShortTermBuffer
@@ -31,6 +32,7 @@ from egomem.perception.scene import SceneChangeDetector, StillnessGate
 from egomem.runtime import Runtime
 
 THUMBNAIL_WIDTH = 320
+FRAMES_AHEAD = 4  # decoded frames waiting for the vision loop (a 640x360 frame is 0.7 MB)
 
 
 class Outcome(str, Enum):
@@ -286,6 +288,12 @@ class Ingestor:
         return result.utterances, StageReport("speakers", True, detail, time.perf_counter() - started, len(utterances))
 
     def _see(self, rec: Recording, buffer: ShortTermBuffer, bar: Progress) -> tuple[list[StageReport], MediaError | None]:
+        """Frames at a low rate: scene changes, faces on sampled frames, OCR and thumbnails on keyframes.
+
+        ffmpeg decodes a few frames ahead in a thread of its own while the models look at the last one
+        (and speech runs beside all this). Faces and OCR share this thread: on 2 cores, already busy
+        with speech, OCR on a thread of its own was slower (BENCHMARKS.md).
+        """
         if not rec.has_video:
             return [StageReport("vision", False, "no video stream")], None
         clock = _StageClock(self.rt.device)
@@ -293,42 +301,38 @@ class Ingestor:
         keyframes: list[tuple[FrameObservation, np.ndarray]] = []
         error: MediaError | None = None
         advance = _Advance(bar)
-        frames = None
         next_face_t = 0.0
         stillness = StillnessGate(max_reuse_s=self.settings.face_reuse_s)
         last_faces: list[FaceObservation] = []
         faces_reused = 0
         try:
-            frames = iter_frames(rec.path, self.settings.frame_rate, self.settings.frame_width)
-            while True:
-                with clock("decode"):
-                    item = next(frames, None)
-                if item is None:
-                    break
-                t_s, frame = item
-                is_key, change = scenes.update(t_s, frame)
-                observation = FrameObservation(t_s=t_s, is_keyframe=is_key, change=change)
-                if self.rt.faces is not None and (t_s >= next_face_t or is_key):
-                    next_face_t = t_s + 1.0 / self.settings.face_rate
-                    with clock("faces") as faces_clock:
-                        if stillness.is_still(t_s, frame, force_search=is_key):
-                            observation.faces = list(last_faces)  # nothing moved: the same people are there
-                            faces_reused += 1
-                        else:
-                            observation.faces = last_faces = faces_clock.guard(lambda: self._faces(frame), [])
-                if is_key:
-                    if self.rt.ocr is not None:
-                        with clock("ocr") as ocr_clock:
-                            observation.texts = ocr_clock.guard(lambda: self.rt.ocr.read(frame), [])
-                    observation.thumbnail = self._save_thumbnail(rec, t_s, frame)
-                    keyframes.append((observation, frame))
-                buffer.add_frame(observation)
-                advance(t_s)
+            with ReadAhead(iter_frames(rec.path, self.settings.frame_rate, self.settings.frame_width), FRAMES_AHEAD, "decode") as frames:
+                while True:
+                    with clock("decode"):  # time spent waiting for a decoded frame
+                        item = next(frames, None)
+                    if item is None:
+                        break
+                    t_s, frame = item
+                    is_key, change = scenes.update(t_s, frame)
+                    observation = FrameObservation(t_s=t_s, is_keyframe=is_key, change=change)
+                    if self.rt.faces is not None and (t_s >= next_face_t or is_key):
+                        next_face_t = t_s + 1.0 / self.settings.face_rate
+                        with clock("faces") as faces_clock:
+                            if stillness.is_still(t_s, frame, force_search=is_key):
+                                observation.faces = list(last_faces)  # nothing moved: the same people are there
+                                faces_reused += 1
+                            else:
+                                observation.faces = last_faces = faces_clock.guard(lambda: self._faces(frame), [])
+                    if is_key:
+                        if self.rt.ocr is not None:
+                            with clock("ocr") as ocr_clock:
+                                observation.texts = ocr_clock.guard(lambda: self.rt.ocr.read(frame), [])
+                        observation.thumbnail = self._save_thumbnail(rec, t_s, frame)
+                        keyframes.append((observation, frame))
+                    buffer.add_frame(observation)
+                    advance(t_s)
         except MediaError as exc:
             error = exc  # frames read before the failure are kept
-        finally:
-            if frames is not None:
-                frames.close()
         if self.rt.clip is not None and keyframes:
             with clock("clip") as clip_clock:
                 clip_clock.guard(lambda: self._embed_keyframes(keyframes), None)
@@ -337,7 +341,7 @@ class Ingestor:
         reports = clock.reports()
         decode = reports[0]
         decode.items = len(buffer.frames)
-        decode.detail = f"{len(buffer.frames)} frames, {len(keyframes)} keyframes"
+        decode.detail = f"{len(buffer.frames)} frames, {len(keyframes)} keyframes (seconds: vision waiting for frames)"
         if error:
             decode.detail += f"; decoding stopped early: {error.reason}"
         for report in reports[1:]:

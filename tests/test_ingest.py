@@ -104,3 +104,39 @@ def test_failures_are_kept_in_the_catalog_and_memory_stays_queryable(ingested) -
     answer = Reasoner(rt.store, rt.text_embedder).ask("What should I ask about my country?", datetime.now(timezone.utc) + timedelta(minutes=5))
     assert not answer.abstained
     assert "country" in answer.text.lower()
+
+
+def test_a_stage_failing_on_some_frames_and_silent_audio_lose_nothing(models, make_runtime, shared_data: Path, tmp_path: Path, monkeypatch) -> None:
+    """OCR and faces raise on some frames; the soundtrack is silence."""
+    import subprocess
+
+    clip = tmp_path / "silent.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(shared_data / "media" / "short_hamilton_clip.mp4"), "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono",
+         "-map", "0:v", "-map", "1:a", "-shortest", "-c:v", "copy", "-c:a", "aac", str(clip)],
+        check=True,
+    )  # fmt: skip
+    calls = {"ocr": 0, "faces": 0}
+    read, analyze = models.ocr.read, models.faces.analyze
+
+    def flaky(stage: str, work):
+        def run(frame):
+            calls[stage] += 1
+            if calls[stage] % 2 == 1:  # the 1st, 3rd, ... frame chokes the model
+                raise RuntimeError(f"{stage} choked")
+            return work(frame)
+        return run
+
+    monkeypatch.setattr(models.ocr, "read", flaky("ocr", read))
+    monkeypatch.setattr(models.faces, "analyze", flaky("faces", analyze))
+    rt = make_runtime(tmp_path / "home")
+    [result] = Ingestor(rt).ingest([clip])
+    assert result.outcome is Outcome.INGESTED, result.message
+    stages = {s.stage: s for s in result.stages}
+    for stage in ("ocr", "faces"):
+        assert stages[stage].errors == (calls[stage] + 1) // 2 > 0, stages[stage]
+        assert f"failed on {stages[stage].errors} frames, which were skipped" in stages[stage].detail
+    assert stages["speech"].ran and stages["speech"].detail.startswith("0 utterances")
+    texts = [t for e in result.events for t in e.visible_text]
+    assert any("GOV" in t.upper() for t in texts)  # the keyframes OCR did read kept their text
+    assert result.events and rt.store.stats()["events"] == len(result.events)
