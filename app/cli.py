@@ -139,6 +139,10 @@ def _status(rt: Runtime, args: argparse.Namespace) -> int:
     stats = rt.store.stats()
     catalog = rt.catalog.entries()
     failures = [e for e in catalog if e.status.value == "failed"] + list(rt.catalog.failures().items())
+    try:
+        voice_devices: list[str] | str = sorted(rt.wearer_voices.voices())
+    except EgomemError as exc:  # status reports a broken part, it does not fail on it
+        voice_devices = str(exc)
     report = {
         "home": str(rt.settings.home),
         "device": rt.device,
@@ -147,7 +151,7 @@ def _status(rt: Runtime, args: argparse.Namespace) -> int:
         "recordings": len(catalog),
         "failed": len(failures),
         "identities": len(rt.identities.identities()),
-        "wearer_voice_devices": sorted(rt.wearer_voices.voices()),
+        "wearer_voice_devices": voice_devices,  # devices whose profile is learned, or why it cannot be read
     }
     if args.json:
         print(json.dumps(report, indent=2, default=str))
@@ -161,8 +165,10 @@ def _status(rt: Runtime, args: argparse.Namespace) -> int:
         print(f"  {key}: {value}")
     print(f"catalog: {len(catalog)} recordings seen, {len(failures)} failed")
     print(f"people: {report['identities']} identities")
-    learned = report["wearer_voice_devices"]
-    print(f"your voice: learned on {', '.join(learned)}" if learned else "your voice: not learned yet")
+    if isinstance(voice_devices, str):
+        print(f"your voice: {voice_devices}")
+    else:
+        print(f"your voice: learned on {', '.join(voice_devices)}" if voice_devices else "your voice: not learned yet")
     return 0
 
 

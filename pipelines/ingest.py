@@ -30,6 +30,7 @@ from egomem.memory.segmenter import SegmentationRules, segment
 from egomem.perception.records import FaceObservation, FrameObservation, StageReport, Utterance
 from egomem.perception.scene import SceneChangeDetector, StillnessGate
 from egomem.runtime import Runtime
+from egomem.store.voices import WearerVoiceBook
 
 THUMBNAIL_WIDTH = 320
 FRAMES_AHEAD = 4  # decoded frames waiting for the vision loop (a 640x360 frame is 0.7 MB)
@@ -274,17 +275,23 @@ class Ingestor:
         from egomem.perception.speakers import attribute_speakers
 
         started = time.perf_counter()
-        voices = self.rt.wearer_voices
         try:
-            result = attribute_speakers(utterances, audio, frames, wearer_voice=voices.get(rec.device))
+            voices: WearerVoiceBook | None = self.rt.wearer_voices
+        except EgomemError as exc:  # an unreadable voice file: attribute without it, and say so
+            voices, problem = None, str(exc)
+        try:
+            result = attribute_speakers(utterances, audio, frames, wearer_voice=voices.get(rec.device) if voices else None)
         except Exception as exc:  # noqa: BLE001 - who spoke refines the transcript; losing it must not lose the recording
             report = StageReport("speakers", False, f"speaker attribution failed: {exc}", time.perf_counter() - started, errors=1)
             return utterances, report
         detail = result.describe()
-        try:
-            voices.learn(rec.device, result.wearer_prints)
-        except OSError as exc:
-            detail += f"; the wearer's voice could not be saved: {exc}"
+        if voices is None:
+            detail += f"; {problem}"
+        else:
+            try:
+                voices.learn(rec.device, result.wearer_prints)
+            except OSError as exc:
+                detail += f"; the wearer's voice could not be saved: {exc}"
         return result.utterances, StageReport("speakers", True, detail, time.perf_counter() - started, len(utterances))
 
     def _see(self, rec: Recording, buffer: ShortTermBuffer, bar: Progress) -> tuple[list[StageReport], MediaError | None]:

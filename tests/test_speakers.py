@@ -234,3 +234,22 @@ def test_ingest_learns_the_wearers_voice_and_names_them_in_a_later_memo(make_run
     assert (tmp_path / "home" / "wearer_voice.json").is_file()
     memo_quotes = [q for e in memo.events for q in e.quotes]
     assert memo_quotes and {q.speaker for q in memo_quotes} == {WEARER}
+
+
+def test_an_unreadable_voice_file_is_reported_and_loses_nothing(make_runtime, tmp_path: Path) -> None:
+    from egomem.errors import StoreError
+    from egomem.store.voices import WearerVoiceBook
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "wearer_voice.json").write_text("{not json")
+    with pytest.raises(StoreError, match="delete it to learn the voice afresh"):
+        WearerVoiceBook(home / "wearer_voice.json")
+
+    lifegen._write_wav(tmp_path / "conversation.wav", lifegen.speech_track(_scene(SCRIPT), PEOPLE))
+    [result] = Ingestor(make_runtime(home)).ingest([tmp_path / "conversation.wav"])
+    assert result.outcome is Outcome.INGESTED, result.message
+    stage = next(s for s in result.stages if s.stage == "speakers")
+    assert stage.ran and "wearer's voice found (louder than the rest)" in stage.detail and "cannot be read" in stage.detail
+    assert {q.speaker for e in result.events for q in e.quotes} >= {WEARER}  # attribution went on without the file
+    assert (home / "wearer_voice.json").read_text() == "{not json"  # left for the person to look at, not overwritten

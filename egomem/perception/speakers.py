@@ -16,8 +16,9 @@ recording", never a person recognised across recordings. The wearer is the excep
 1b. The wearer's voice on this device (WearerVoice), learned from the recordings where 1 found them,
    supplies what was missing: the level the wearer arrives at through this device's microphone and
    gain. A voice is then the wearer's when it is about that loud and sounds alike (pitch and timbre
-   within two voice units, the tolerance step 1 gives the wearer's own lines). Alike alone is not enough: these statistics do not tell voices of the
-   same sex apart, while someone else, even alone, speaks from a metre or more away.
+   within two voice units, the tolerance step 1 gives the wearer's own lines). Alike alone is not
+   enough: these statistics do not tell voices of the same sex apart, while someone else, even
+   alone, speaks from a metre or more away.
 2. Other voices: average-linkage clustering of pitch and timbre (level left out: people move).
 3. Faces: a voice is given the identity in view while it speaks. One identity settles it; with
    several, the identity most often in view during that voice, one identity per voice. A tie is
@@ -60,7 +61,7 @@ MERGE_THRESHOLD = 1.0  # average-linkage distance below which two groups are one
 WEARER_MARGIN_DB = 5.0  # how much louder (median) the wearer's utterances are than everyone else's
 LEVEL_GAP_DB = 2.0  # and the two sides of the level split must not interleave
 MIN_PAUSE_S = 0.15  # silence that separates two stretches of speech (turns rarely leave less)
-WEARER_VOICE_WEIGHT = 200  # prints a WearerVoice counts at most: a voice heard through a new device or a cold still moves it
+WEARER_VOICE_WEIGHT = 200  # prints a WearerVoice counts at most, so that a cold or a new microphone still moves it
 FACE_SLACK_S = 0.5  # faces are sampled ~1/s: a face seen just before or after an utterance counts
 
 
@@ -112,9 +113,11 @@ class WearerVoice:
     utterances: int  # prints it was learned from, capped at WEARER_VOICE_WEIGHT so that it keeps adapting
 
     @classmethod
-    def learned(cls, previous: WearerVoice | None, prints: Sequence[VoicePrint]) -> WearerVoice | None:
+    def learned(cls, previous: WearerVoice | None, prints: Sequence[VoicePrint]) -> WearerVoice:
         """`previous` updated with new prints of the wearer (a weighted running mean)."""
         if not prints:
+            if previous is None:
+                raise ValueError("a voice is learned from at least one print")
             return previous
         weight = previous.utterances if previous else 0
         n = len(prints)

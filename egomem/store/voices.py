@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from egomem.errors import StoreError
 from egomem.files import write_atomic
 from egomem.perception.speakers import VoicePrint, WearerVoice
 
@@ -25,8 +26,11 @@ class WearerVoiceBook:
         self._lock = threading.Lock()
         self._voices: dict[str, WearerVoice] = {}
         if self.path.is_file():
-            raw = json.loads(self.path.read_text())
-            self._voices = {device: WearerVoice(**{**v, "timbre": tuple(v["timbre"])}) for device, v in raw.items()}
+            try:
+                raw = json.loads(self.path.read_text())
+                self._voices = {device: WearerVoice(**{**v, "timbre": tuple(v["timbre"])}) for device, v in raw.items()}
+            except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise StoreError(f"the wearer's voice file {self.path} cannot be read ({exc}); delete it to learn the voice afresh") from None
 
     def get(self, device: str | None) -> WearerVoice | None:
         return self._voices.get(device or UNKNOWN_DEVICE)
