@@ -24,6 +24,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from egomem.chat import ChatEndpoint
 from egomem.errors import ConfigError, EgomemError
 from egomem.memory.caption import compose_caption
 from egomem.memory.events import Event, Place, Quote
@@ -153,9 +154,17 @@ def _item(i: int = 0, frames: int = 2) -> CaptionInput:
     )
 
 
+def _captioner(url: str | None, model: str | None = MODEL, api_key: str | None = None, *, timeout_s: float = 30.0,
+               retries: int = 2, backoff_s: float = 0.5, **limits: Any) -> OpenAICompatibleCaptioner:
+    """The backend as `build_captioner` makes it, with the test's timings."""
+    chat = ChatEndpoint(url, model, api_key, timeout_s=timeout_s, retries=retries, backoff_s=backoff_s,
+                        what="the openai caption backend", setting="EGOMEM_CAPTION")
+    return OpenAICompatibleCaptioner(chat, **limits)
+
+
 def _vlm(base: str, mode: str, **kwargs: Any) -> OpenAICompatibleCaptioner:
     kwargs = {"timeout_s": 5.0, "retries": 2, "backoff_s": 0.05, **kwargs}
-    return OpenAICompatibleCaptioner(f"{base}/{mode}/v1", MODEL, **kwargs)
+    return _captioner(f"{base}/{mode}/v1", **kwargs)
 
 
 # -- the OpenAI-compatible backend ----------------------------------------------------------------
@@ -234,7 +243,7 @@ def test_vlm_empty_answer_and_unreachable_server_fall_back(fake_vlm: tuple[FakeV
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there now
-    captioner = OpenAICompatibleCaptioner(f"http://127.0.0.1:{port}/v1", MODEL, timeout_s=1.0, retries=1, backoff_s=0.01)
+    captioner = _captioner(f"http://127.0.0.1:{port}/v1", timeout_s=1.0, retries=1, backoff_s=0.01)
     assert captioner.caption([_item()]) == [_item().composed()]
     assert "connection failed" in captioner.last_errors[0].reason and captioner.last_errors[0].attempts == 2
 
@@ -251,19 +260,19 @@ def test_vlm_batch_runs_concurrently_and_keeps_order(fake_vlm: tuple[FakeVLM, st
 
 def test_vlm_configuration_errors_are_clear() -> None:
     with pytest.raises(ConfigError, match="needs a server URL"):
-        OpenAICompatibleCaptioner(None, MODEL)
+        build_captioner("openai", url=None, model=MODEL)
     with pytest.raises(ConfigError, match="http:// or https://"):
-        OpenAICompatibleCaptioner("127.0.0.1:8000/v1", MODEL)
+        build_captioner("openai", url="127.0.0.1:8000/v1", model=MODEL)
     with pytest.raises(ConfigError, match="model name"):
-        OpenAICompatibleCaptioner("http://127.0.0.1:8000/v1", "")
+        build_captioner("openai", url="http://127.0.0.1:8000/v1", model="")
     with pytest.raises(ConfigError, match="out of range"):
-        OpenAICompatibleCaptioner("http://127.0.0.1:8000/v1", MODEL, max_concurrency=0)
-    assert OpenAICompatibleCaptioner("http://127.0.0.1:8000/v1/", MODEL).endpoint == "http://127.0.0.1:8000/v1/chat/completions"
-    assert OpenAICompatibleCaptioner("http://127.0.0.1:8000/v1", MODEL).caption([]) == []
+        build_captioner("openai", url="http://127.0.0.1:8000/v1", model=MODEL, max_concurrency=0)
+    assert build_captioner("openai", url="http://127.0.0.1:8000/v1/", model=MODEL).endpoint == "http://127.0.0.1:8000/v1/chat/completions"
+    assert build_captioner("openai", url="http://127.0.0.1:8000/v1", model=MODEL).caption([]) == []
 
 
 def test_vlm_keyframes_are_spread_and_downscaled() -> None:
-    captioner = OpenAICompatibleCaptioner("http://127.0.0.1:9/v1", MODEL, max_images=3)
+    captioner = _captioner("http://127.0.0.1:9/v1", max_images=3)
     frames = [_frame((10 * k, 0, 0), size=(1080, 1920)) for k in range(7)]
     body = captioner.request_body(CaptionInput(keyframes=frames))
     urls = [p["image_url"]["url"] for p in body["messages"][1]["content"] if p["type"] == "image_url"]
@@ -302,7 +311,7 @@ def test_build_captioner(fake_vlm: tuple[FakeVLM, str]) -> None:
     fallback = build_captioner("clip-tags", tagger=None, tagger_problem="no CLIP weights configured")
     assert isinstance(fallback, ComposedCaptioner) and "no CLIP weights configured" in fallback.describe()
     vlm = build_captioner("openai", url=f"{base}/ok/v1", model=MODEL, api_key=KEY, timeout_s=3, retries=0, max_concurrency=2)
-    assert isinstance(vlm, OpenAICompatibleCaptioner) and vlm.name == "openai" and vlm.retries == 0
+    assert isinstance(vlm, OpenAICompatibleCaptioner) and vlm.name == "openai" and vlm.chat.retries == 0
     with pytest.raises(EgomemError, match="needs a server URL"):
         build_captioner("openai", model=MODEL)
     with pytest.raises(ConfigError, match="composed, clip-tags, openai"):

@@ -140,12 +140,12 @@ GIST_WORDS = 80  # transcript words sent to the model: enough for the topic, bou
 
 
 class OpenAICompatibleCaptioner:
-    """A vision-language model behind `POST {base_url}/chat/completions` (OpenAI's wire format).
+    """A vision-language model behind `chat`, an OpenAI-compatible `/chat/completions` endpoint
+    (vLLM at `http://localhost:8000/v1`, Ollama at `http://localhost:11434/v1`, ...).
 
-    `base_url` includes the API prefix, e.g. `http://localhost:8000/v1` (vLLM) or
-    `http://localhost:11434/v1` (Ollama). Items of a batch are sent concurrently, at most
-    `max_concurrency` at a time; each is retried on 408/429/5xx, timeouts and connection errors with
-    exponential backoff. An item that still fails gets the composed caption, and `last_errors` says why.
+    Items of a batch are sent concurrently, at most `max_concurrency` at a time; `chat` retries each
+    on 408/429/5xx, timeouts and connection errors with exponential backoff. An item that still
+    fails gets the composed caption, and `last_errors` says why.
     """
 
     name = "openai"
@@ -153,31 +153,19 @@ class OpenAICompatibleCaptioner:
 
     def __init__(
         self,
-        base_url: str | None,
-        model: str | None,
-        api_key: str | None = None,
+        chat: ChatEndpoint,
         *,
-        timeout_s: float = 30.0,
-        retries: int = 2,
         max_concurrency: int = 4,
         max_images: int = 3,
         max_side: int = 512,
         max_tokens: int = 160,
-        backoff_s: float = 0.5,
         jpeg_quality: int = 85,
     ) -> None:
         if max_concurrency < 1 or max_images < 0 or max_side < 16:
             raise ConfigError(
                 f"caption backend limits out of range: max_concurrency={max_concurrency}, max_images={max_images}, max_side={max_side}"
             )
-        self._chat = ChatEndpoint(
-            base_url, model, api_key, timeout_s=timeout_s, retries=retries, backoff_s=backoff_s,
-            what="the openai caption backend", setting="EGOMEM_CAPTION",
-        )  # fmt: skip
-        self.base_url = self._chat.base_url
-        self.model = self._chat.model
-        self.timeout_s = self._chat.timeout_s
-        self.retries = retries
+        self.chat = chat  # the server, model, key, timeout and retries
         self.max_concurrency = max_concurrency
         self.max_images = max_images
         self.max_side = max_side
@@ -188,11 +176,11 @@ class OpenAICompatibleCaptioner:
 
     @property
     def endpoint(self) -> str:
-        return self._chat.endpoint
+        return self.chat.endpoint
 
     def describe(self) -> str:
         return (
-            f"openai-compatible VLM {self.model} at {self.base_url} (timeout {self.timeout_s:g}s, {self.retries} retries, "
+            f"openai-compatible VLM {self.chat.model} at {self.chat.base_url} (timeout {self.chat.timeout_s:g}s, {self.chat.retries} retries, "
             f"{self.max_concurrency} concurrent, {self.max_images} images), composed caption on failure"
         )
 
@@ -200,7 +188,7 @@ class OpenAICompatibleCaptioner:
         if not items:
             self.last_errors = []
             return []
-        with self._chat.session(self.max_concurrency) as client:
+        with self.chat.session(self.max_concurrency) as client:
             workers = min(self.max_concurrency, len(items))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="egomem-caption") as pool:
                 outcomes = list(pool.map(lambda pair: self._caption_one(client, *pair), enumerate(items)))
@@ -218,7 +206,7 @@ class OpenAICompatibleCaptioner:
         for frame in _spread(item.keyframes, self.max_images):
             content.append({"type": "image_url", "image_url": {"url": self._data_uri(frame)}})
         return {
-            "model": self.model,
+            "model": self.chat.model,
             "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": content}],
             "max_tokens": self.max_tokens,
             "temperature": 0.0,  # captions are records, not prose: the most likely wording
@@ -233,7 +221,7 @@ class OpenAICompatibleCaptioner:
         except Exception as exc:  # noqa: BLE001 - an unreadable keyframe must not lose the event
             return item.composed(), CaptionFailure(index, f"could not build the request: {exc}", 0)
         try:
-            text = " ".join(self._chat.complete(client, body).split())
+            text = " ".join(self.chat.complete(client, body).split())
         except ChatFailure as failure:
             reason = failure.reason.replace("an empty answer", "an empty caption")
             return item.composed(), CaptionFailure(index, reason, failure.attempts)
@@ -316,7 +304,8 @@ def build_captioner(
             return ComposedCaptioner(note=f"clip-tags unavailable: {tagger_problem or 'CLIP is not loaded'}")
         return ClipTagCaptioner(tagger)
     if name == "openai":
-        return OpenAICompatibleCaptioner(
-            url, model, api_key, timeout_s=timeout_s, retries=retries, max_concurrency=max_concurrency, max_images=max_images
+        chat = ChatEndpoint(
+            url, model, api_key, timeout_s=timeout_s, retries=retries, what="the openai caption backend", setting="EGOMEM_CAPTION"
         )
+        return OpenAICompatibleCaptioner(chat, max_concurrency=max_concurrency, max_images=max_images)
     raise ConfigError(f"caption backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
