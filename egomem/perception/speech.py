@@ -112,7 +112,7 @@ class SpeechRecognizer:
             return utterances, (language, 1.0)
         if self._languages.heard:
             return utterances, self._languages.most_heard()
-        return utterances, (info.language, float(info.language_probability))  # the sequential decoder detects up front
+        return utterances, (info.language, float(info.language_probability))  # no chunk had speech to detect on
 
 
 class _LanguageTap:
