@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--lon", type=float, required=True)
     add.add_argument("--radius", type=float, default=150.0, help="metres (default 150)")
     add.set_defaults(handler=_places_add)
-    places.add_parser("list").set_defaults(handler=_places_list)
+    places.add_parser("list", help="places visited: name, where the name came from, position, visits").set_defaults(handler=_places_list)
 
     from app.bench import register as register_bench
     from app.upload_client import register as register_uploads
@@ -184,15 +184,35 @@ def _people_enroll(rt: Runtime, args: argparse.Namespace) -> int:
 
 def _places_add(rt: Runtime, args: argparse.Namespace) -> int:
     from egomem.memory.places import NamedPlace
+    from pipelines.places import update_memory_places
 
     rt.places.add(NamedPlace(args.name, args.lat, args.lon, args.radius))
-    print(f"named {args.lat:.5f},{args.lon:.5f} (radius {args.radius:.0f} m) as {args.name!r}; applies to recordings ingested from now on")
+    print(f"named {args.lat:.5f},{args.lon:.5f} (radius {args.radius:.0f} m) as {args.name!r}")
+    try:
+        update = update_memory_places(rt, recordings=())  # renaming only: no recording is placed by its look here
+    except EgomemError as exc:  # e.g. the service holds the memory: the name applies from the next ingest
+        print(f"note: past moments not relabelled yet ({exc}); they will be on the next ingest")
+        return 0
+    print(f"{update.relabelled} moments relabelled")
     return 0
 
 
 def _places_list(rt: Runtime, args: argparse.Namespace) -> int:
-    for p in rt.places.places:
-        print(f"{p.name:24} {p.lat:.5f},{p.lon:.5f}  radius {p.radius_m:.0f} m")
+    """Every place visited (named by the wearer, a sign, or what was said there), then named places never visited."""
+    from egomem.memory.stays import cluster_places
+
+    user = rt.places.places
+    places = cluster_places(rt.store.place_events(), user, rt.discovered_places().places) if rt.settings.store_dir.exists() else []
+    for p in places:
+        when = f"{p.first:%Y-%m-%d %H:%M} .. {p.last:%Y-%m-%d %H:%M}" if p.first and p.last else "-"
+        print(f"{p.id:9} {p.name or '(unnamed)':24} {p.source or '-':7} {p.point.lat:.5f},{p.point.lon:.5f}  "
+              f"{p.visits:3} visit{'s' if p.visits != 1 else ' '}  {when}")
+    visited = {p.name for p in places if p.source == "user"}
+    for u in user:
+        if u.name not in visited:
+            print(f"{'-':9} {u.name:24} {'user':7} {u.lat:.5f},{u.lon:.5f}    0 visits   (radius {u.radius_m:.0f} m)")
+    if not places and not user:
+        print("no places yet: ingest recordings with GPS, or name one with `egomem places add`")
     return 0
 
 

@@ -35,13 +35,13 @@ from egomem.errors import EgomemError
 from egomem.memory.events import DAY_SUMMARY_RECORDING, Event, Quote
 from egomem.store.base import EventFilter, ScoredEvent
 from egomem.types import GeoPoint
-from pipelines.daily_summary import WEARER_NAMES, build_summary, day_bounds, day_events, long_date, person_label, resolve_timezone
+from pipelines.daily_summary import WEARER_NAMES, OpenItem, build_summary, day_bounds, day_events, day_facts, long_date, person_label, resolve_timezone
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from egomem.people import PersonView
-    from egomem.reasoning.answer import Answer, Evidence
+    from egomem.reasoning.types import Answer, Evidence
     from egomem.runtime import Runtime
     from egomem.store.catalog import CatalogEntry
 
@@ -511,7 +511,8 @@ def person_card(view: PersonView, tz: tzinfo, moment_picture: Path | None = None
     """A card for `egomem.people.describe_people`'s view of one identity; its newest crop is its picture."""
     crops = [Path(c) for c in view.crops if Path(c).is_file()]
     last = view.last_seen.astimezone(tz) if view.last_seen else None
-    return PersonCard(view.id, view.name, view.exemplars, view.events, last, crops[-1] if crops else moment_picture)
+    name = view.marked_label if view.name or view.heard_name else None  # "Ines (heard, not confirmed)"
+    return PersonCard(view.id, name, view.exemplars, view.events, last, crops[-1] if crops else moment_picture)
 
 
 def person_choices(cards: Sequence[PersonCard]) -> list[tuple[str, str]]:
@@ -577,6 +578,19 @@ def unique_path(folder: Path, name: str) -> Path:
     raise AssertionError("unreachable")
 
 
+def facts_markdown(items: Sequence[OpenItem]) -> str:
+    """The day's facts under the summary: said that day, and plans for it said before; "" when none."""
+    if not items:
+        return ""
+    marks = {"done": "\u2713 ", "cancelled": "\u2717 ", "superseded": "\u21bb "}
+    rows = [
+        f"- {marks.get(i.status.value, '')}{i.at:%H:%M} {md_escape(i.kind)}: \u201c{md_escape(i.text)}\u201d \u2014 {md_escape(i.by)}"
+        + (f" \u00b7 {md_escape(i.note)}" if i.note else "")
+        for i in items
+    ]
+    return "\n\n**Requests and plans**\n\n" + "\n".join(rows)
+
+
 def _first(items: Sequence[str]) -> str | None:
     return items[0] if items else None
 
@@ -626,12 +640,13 @@ class WebData:
             if day is None:
                 return DayPage(None, [], "Nothing in memory yet. Upload recordings in the **Upload** tab.", "", render_timeline([]))
             events = day_events(self.rt.store, day, self.tz)
+            facts = day_facts(self.rt.store, day, self.tz, events) if events else []
         if not events:
             return DayPage(day, days, f"### {long_date(day)}\nNo memories on this day.", "", render_timeline([]))
-        summary = build_summary(events, day, self.tz).paragraph
-        head, _, rest = summary.partition(": ")
+        built = build_summary(events, day, self.tz, facts=facts)
+        head, _, rest = built.paragraph.partition(": ")
         return DayPage(
-            day, days, f"### {md_escape(head)}\n{md_escape(rest)} *Times in {md_escape(_tz_name(self.tz))}.*",
+            day, days, f"### {md_escape(head)}\n{md_escape(rest)} *Times in {md_escape(_tz_name(self.tz))}.*" + facts_markdown(built.open_items),
             render_place_strip(place_stops(events, self.tz)), render_timeline(timeline_rows(events, self.tz, self.thumbnails), selected),
         )  # fmt: skip
 
@@ -689,7 +704,7 @@ class WebData:
     def person_names(self) -> list[str]:
         """What events call each person (a name, or person-N for the unnamed), for the search filter."""
         with self.lock:
-            return [i.name or i.id for i in self.rt.identities.identities()]
+            return [i.display_name or i.id for i in self.rt.identities.identities() if not i.voice_only]
 
     def people(self) -> list[PersonCard]:
         with self.lock:
@@ -702,7 +717,7 @@ class WebData:
         for view in describe_people(self.rt):
             picture = None
             if not any(Path(c).is_file() for c in view.crops) and view.events:
-                seen = self.rt.store.events(EventFilter(people=[view.name or view.id]), limit=1)
+                seen = self.rt.store.events(EventFilter(people=[view.label]), limit=1)
                 picture = keyframe_path(self.thumbnails, _first(seen[0].keyframes)) if seen else None
             cards.append(person_card(view, self.tz, picture))
         return cards
@@ -1027,7 +1042,7 @@ def _people_tab(web: WebData, day: DayView, search_person: gr.Dropdown) -> tuple
         return [
             [(str(c.picture), c.caption) for c in pictured], [c.id for c in pictured],
             gr.Dropdown(choices=choices, value=keep), gr.Dropdown(choices=choices, value=None),
-            gr.Dropdown(choices=[c.name or c.id for c in cards]), "\n\n".join(m for m in (message, note) if m),
+            gr.Dropdown(choices=web.person_names()), "\n\n".join(m for m in (message, note) if m),
         ]  # fmt: skip
 
     def outcome(message: str, listing_values: list[Any] | None = None, day_values: list[Any] | None = None) -> list[Any]:

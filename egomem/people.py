@@ -8,8 +8,8 @@ guessing wrong would put a name on someone else for good. Such photos are skippe
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +20,11 @@ import numpy as np
 from egomem.errors import EgomemError
 from egomem.perception.faces import FaceAnalyzer
 from egomem.perception.records import Box
-from egomem.store.identities import Identity, IdentityIndex, UnknownIdentity, normalize_name
+from egomem.memory.caption import compose_caption
+from egomem.memory.events import Event
+from egomem.memory.naming import Evidence, Mention, NamingOptions, Proposal, agree, find_mentions
+from egomem.store.base import EventFilter
+from egomem.store.identities import Identity, IdentityError, IdentityIndex, UnknownIdentity, normalize_name
 
 if TYPE_CHECKING:
     from egomem.runtime import Runtime
@@ -156,17 +160,24 @@ class PersonView:
     """One identity as the CLI and the web app show it."""
 
     id: str
-    name: str | None
-    source: str  # "enrolled" or "observed"
+    name: str | None  # given by the user
+    source: str  # "enrolled", "observed" or "voice" (only heard, never seen)
     exemplars: int
     crops: list[Path]
     events: int  # events they appear in
     first_seen: datetime | None  # start of the first such event
     last_seen: datetime | None  # end of the last one
+    heard_name: str | None = None  # heard in speech, not confirmed (never set when `name` is)
 
     @property
     def label(self) -> str:
-        return self.name or self.id
+        return self.name or self.heard_name or self.id
+
+    @property
+    def marked_label(self) -> str:
+        """The label with what the user should know about it: heard, not confirmed; voice only."""
+        notes = [n for n, on in (("voice only", self.source == "voice"), ("heard, not confirmed", bool(self.heard_name))) if on]
+        return f"{self.label} ({', '.join(notes)})" if notes else self.label
 
 
 def resolve_identity(index: IdentityIndex, ref: str, *, follow_merges: bool = True) -> Identity:
@@ -178,7 +189,7 @@ def resolve_identity(index: IdentityIndex, ref: str, *, follow_merges: bool = Tr
     if live is not None:
         raise UnknownIdentity(f"{ref} was merged into {live}; to act on that person, use {live}")
     if ref:
-        by_name = index.find(ref)
+        by_name = index.find(ref) or index.find_heard(ref)
         if by_name is not None:
             return by_name
     if index.was_forgotten(ref):
@@ -190,7 +201,7 @@ def name_identity(rt: Runtime, identity: str, name: str) -> int:
     """Name or rename someone and relabel every event they are in; the number of events changed."""
     person = resolve_identity(rt.identities, identity)
     named = rt.identities.rename(person.id, name)
-    return rt.store.relabel_identity(named.id, named.name, embed=_lazy_embed(rt))
+    return relabel_person(rt, named.id, {person.id, person.display_name or person.id})
 
 
 def merge_identities(rt: Runtime, source: str, into: str) -> int:
@@ -237,6 +248,7 @@ def describe_people(rt: Runtime) -> list[PersonView]:
                 events=where.events if where else 0,
                 first_seen=where.first_seen if where else None,
                 last_seen=where.last_seen if where else None,
+                heard_name=person.heard_name,
             )
         )
     return views
@@ -245,6 +257,120 @@ def describe_people(rt: Runtime) -> list[PersonView]:
 def describe_person(rt: Runtime, identity: str, *, follow_merges: bool = True) -> PersonView:
     person = resolve_identity(rt.identities, identity, follow_merges=follow_merges)
     return next(v for v in describe_people(rt) if v.id == person.id)
+
+
+def relabel_person(rt: Runtime, identity_id: str, old_labels: Collection[str]) -> int:
+    """Show the identity by its display name (its id when it has none) in stored events: people,
+    composed captions, and the speaker of quotes that said one of `old_labels`. Events changed.
+
+    Quotes are rewritten in the events the identity is in view in (where attribution put them).
+    """
+    person = rt.identities.get(identity_id)
+    label = (person.display_name if person else None) or identity_id
+    changed = rt.store.relabel_identity(identity_id, label, embed=_lazy_embed(rt))
+    stale = set(old_labels) - {label}
+    events = [e for e in rt.store.events(EventFilter(people=[label])) if identity_id in e.identity_ids] if stale else []
+    return max(changed, _respeak(rt, events, {old: label for old in stale}))
+
+
+def _respeak(rt: Runtime, events: Sequence[Event], speakers: Mapping[str, str]) -> int:
+    """Re-store `events` with their quotes' speakers renamed per `speakers`; the number changed."""
+    edited = []
+    for event in events:
+        quotes = [replace(q, speaker=speakers.get(q.speaker, q.speaker)) if q.speaker else q for q in event.quotes]
+        if quotes != event.quotes:
+            event.quotes = quotes
+            edited.append(event)
+    if edited:
+        rt.store.upsert(edited)  # the document (caption, transcript, text in view) is unchanged: so are the vectors
+    return len(edited)
+
+
+# -- names heard in speech ------------------------------------------------------------------------
+
+
+def name_from_speech(rt: Runtime, events: list[Event], options: NamingOptions | None = None) -> list[Proposal]:
+    """Names heard in one recording's `events` (before they are stored): proposals taken up.
+
+    Face identities get the heard name as their display name (in `events` and, through
+    `relabel_person`, in every stored event); mentions that do not agree yet are kept in the
+    identity index for later recordings. A named faceless voice becomes a voice-only person and its
+    quotes in these events say its name. A name the user gave is never replaced.
+    """
+    index = rt.identities
+    in_view = {i for e in events for i in e.identity_ids}
+    people = {i: p for i in in_view if (p := index.get(i)) is not None}
+    nameable = {i for i, p in people.items() if p.name is None}
+    known = [n for p in index.identities() for n in (p.name, None if p.id in nameable or p.voice_only else p.heard_name) if n]
+    options = options or NamingOptions(known_names=known)
+    earlier = [Mention(Evidence.from_json(e), identity_id=i) for i in nameable for e in people[i].evidence]
+    mentions = find_mentions(events, nameable=nameable, options=options)
+    proposals = agree([*earlier, *mentions], rejected={i: index.rejected_names(i) for i in nameable}, options=options)
+    taken: list[Proposal] = []
+    for proposal in proposals:
+        evidence = [e.to_json() for e in proposal.evidence]
+        if proposal.identity_id is None:
+            voice = index.add_voice(proposal.name, evidence)
+            if voice is not None:
+                _rename_voice(events, proposal, voice.display_name or proposal.name)
+                taken.append(proposal)
+            continue
+        before = people[proposal.identity_id]
+        after = index.propose_name(proposal.identity_id, proposal.name, evidence)
+        if after is None:
+            continue
+        taken.append(proposal)
+        old = {before.id, before.display_name or before.id}
+        _relabel_in(events, before.id, old, after.display_name or before.id)
+        if after.display_name != before.display_name:
+            relabel_person(rt, before.id, old)  # earlier recordings
+    named = {p.identity_id for p in taken}
+    for mention in mentions:  # pending: kept until enough mentions agree, maybe in a later recording
+        if mention.identity_id and mention.identity_id not in named:
+            index.hear(mention.identity_id, [mention.evidence.to_json()])
+    return taken
+
+
+def _relabel_in(events: Sequence[Event], identity_id: str, old: Collection[str], label: str) -> None:
+    for event in events:
+        if len(event.people) == len(event.identity_ids):
+            people = [label if i == identity_id else p for p, i in zip(event.people, event.identity_ids)]
+            if event.caption == compose_caption(event.place, event.people, event.visible_text, event.quotes, event.tags):
+                event.caption = compose_caption(event.place, people, event.visible_text, event.quotes, event.tags)
+            event.people = people  # (ingest captions after naming; a composed caption is kept in step here)
+        if identity_id in event.identity_ids:
+            event.quotes = [replace(q, speaker=label) if q.speaker in old else q for q in event.quotes]
+
+
+def _rename_voice(events: Sequence[Event], proposal: Proposal, label: str) -> None:
+    """Every quote of that voice in its recording (voice labels are per recording) says `label`."""
+    for event in events:
+        if event.recording_id == proposal.recording_id:
+            event.quotes = [replace(q, speaker=label) if q.speaker == proposal.voice else q for q in event.quotes]
+
+
+def confirm_heard_name(rt: Runtime, identity: str) -> Identity:
+    """The heard name becomes a real name (its events already show it)."""
+    person = resolve_identity(rt.identities, identity)
+    confirmed = rt.identities.confirm_name(person.id)
+    relabel_person(rt, confirmed.id, {person.id, person.display_name or person.id})
+    return confirmed
+
+
+def reject_heard_name(rt: Runtime, identity: str) -> tuple[Identity, str, int]:
+    """Drop a heard name, never to propose it again for them: (identity, the name, events changed)."""
+    person = resolve_identity(rt.identities, identity)
+    if person.name is not None:
+        raise IdentityError(f"{person.id} is called {person.name!r} by you, not by hearing; rename them with `egomem people name`")
+    heard = person.heard_name
+    after = rt.identities.reject_name(person.id)
+    if person.voice_only:  # its quotes go back to the voice's label in each recording
+        changed = 0
+        heard_in = {e.get("event_id"): e.get("speaker") for e in person.evidence if e.get("speaker")}
+        for recording, voice in {(ev.recording_id, heard_in[ev.id]) for ev in rt.store.get(list(heard_in))}:
+            changed += _respeak(rt, rt.store.events(EventFilter(recording_id=recording)), {heard or "": voice})
+        return after, heard or "", changed
+    return after, heard or "", relabel_person(rt, person.id, {heard or "", person.id})
 
 
 def _lazy_embed(rt: Runtime) -> Callable[[list[str]], np.ndarray]:
@@ -256,7 +382,7 @@ def _lazy_embed(rt: Runtime) -> Callable[[list[str]], np.ndarray]:
 
 
 def add_people_commands(people: argparse._SubParsersAction) -> None:
-    """Add `name`, `merge`, `forget`, `show` and `voice` to the `egomem people` sub-commands."""
+    """Add `name`, `merge`, `forget`, `confirm`, `reject`, `show` and `voice` to the `egomem people` sub-commands."""
     name = people.add_parser("name", help="name or rename someone; relabels every moment they are in")
     name.add_argument("identity", metavar="ID", help="person-N, or the name they have now")
     name.add_argument("name")
@@ -271,6 +397,14 @@ def add_people_commands(people: argparse._SubParsersAction) -> None:
     forget.add_argument("identity", metavar="ID", help="person-N or name")
     forget.add_argument("--yes", action="store_true", help="really delete (without it, only say what would go)")
     forget.set_defaults(handler=forget_command)
+
+    confirm = people.add_parser("confirm", help="the name egomem heard for someone is right: make it their name")
+    confirm.add_argument("identity", metavar="ID", help="person-N or the heard name")
+    confirm.set_defaults(handler=confirm_command)
+
+    reject = people.add_parser("reject", help="the name egomem heard for someone is wrong: drop it for good")
+    reject.add_argument("identity", metavar="ID", help="person-N or the heard name")
+    reject.set_defaults(handler=reject_command)
 
     show = people.add_parser("show", help="one identity: face samples, crops and moments")
     show.add_argument("identity", metavar="ID", help="person-N or name")
@@ -319,9 +453,21 @@ def forget_command(rt: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def confirm_command(rt: Runtime, args: argparse.Namespace) -> int:
+    person = confirm_heard_name(rt, args.identity)
+    print(f"{person.id} is {person.name}: confirmed")
+    return 0
+
+
+def reject_command(rt: Runtime, args: argparse.Namespace) -> int:
+    person, heard, changed = reject_heard_name(rt, args.identity)
+    print(f"{person.id} is not {heard}: will not be proposed again; relabelled {_events(changed)}")
+    return 0
+
+
 def show_command(rt: Runtime, args: argparse.Namespace) -> int:
     view = describe_person(rt, args.identity)
-    print(f"{view.id}  {view.name or '(unnamed)'}  ({view.source})")
+    print(f"{view.id}  {view.marked_label if view.name or view.heard_name else '(unnamed)'}  ({view.source})")
     print(f"  face samples: {view.exemplars}")
     if view.first_seen and view.last_seen:
         print(f"  seen in {_events(view.events)}, {view.first_seen:%Y-%m-%d %H:%M} to {view.last_seen:%Y-%m-%d %H:%M}")
@@ -361,7 +507,8 @@ def list_command(rt: Runtime, args: argparse.Namespace) -> int:
     """A fuller `people list` (moments and last seen); the lead may swap it in for today's."""
     for view in describe_people(rt):
         last = f", last seen {view.last_seen:%Y-%m-%d %H:%M}" if view.last_seen else ""
-        print(f"{view.id:12} {view.name or '(unnamed)':24} {view.exemplars} face samples, {_events(view.events)}{last}")
+        label = view.marked_label if view.name or view.heard_name else "(unnamed)"
+        print(f"{view.id:12} {label:24} {view.exemplars} face samples, {_events(view.events)}{last}")
     return 0
 
 

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from egomem.perception.faces import FaceAnalyzer
     from egomem.perception.ocr import TextReader
     from egomem.perception.speech import SpeechRecognizer
-    from egomem.reasoning.answer import Reasoner
+    from egomem.memory.places import DiscoveredPlaceBook
+    from egomem.reasoning.reasoner import Reasoner
     from egomem.reasoning.reader import LLMReader
     from egomem.store.catalog import Catalog
     from egomem.store.edge import EdgeEventStore
@@ -204,13 +205,25 @@ class Runtime:
 
     @cached_property
     def reasoner(self) -> Reasoner:
-        from egomem.reasoning.answer import Reasoner
+        from egomem.reasoning.reasoner import Reasoner
 
-        return Reasoner(self.store, self.text_embedder, self.known_names, self.models.llm_reader)
+        return Reasoner(self.store, self.text_embedder, self.known_names, self.models.llm_reader, self.known_place_names)
 
     def known_names(self) -> list[str]:
-        """Names of the people this memory knows, for questions that name them."""
-        return [i.name for i in self.identities.identities() if i.name]
+        """Names of the people this memory knows (given by the user or heard), for questions that name them."""
+        return [i.display_name for i in self.identities.identities() if i.display_name and not i.display_name.startswith("person-")]
+
+    def known_place_names(self) -> list[str]:
+        """Names of the places this memory knows (the user's and those found from signs and speech):
+        "the pool" in a question is the "Swimming Pool" visited."""
+        found = [p.name for p in self.discovered_places().places if p.name]
+        return list(dict.fromkeys([p.name for p in self.places.places] + found))
+
+    def discovered_places(self) -> DiscoveredPlaceBook:
+        """Places found from visits (read afresh: every ingest batch may rewrite them)."""
+        from egomem.memory.places import DiscoveredPlaceBook
+
+        return DiscoveredPlaceBook(self.settings.home / "discovered_places.json")
 
     def component_status(self, load: bool = False) -> list[ComponentStatus]:
         return self.models.status(load)

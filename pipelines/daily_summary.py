@@ -1,7 +1,7 @@
 """The daily summary: one day of memories as Markdown, self-contained HTML and a day-level event.
 
 `egomem summarize-day [--date D]` writes `HOME/summaries/D.md` and `D.html` (where you went, who you
-saw, what you did and heard, open requests and plans heard that day) and upserts one summary event
+saw, what you did and heard, the requests, plans and other facts heard that day) and upserts one summary event
 for the day, so questions about a whole day have a point to land on.
 
 Idempotence: the files are replaced atomically (temp file + rename) and the summary event has a
@@ -49,7 +49,8 @@ from egomem.config import Settings
 from egomem.errors import ConfigError, EgomemError, StoreLocked
 from egomem.files import write_atomic
 from egomem.memory.events import DAY_SUMMARY_RECORDING, Event
-from egomem.store.base import EventFilter, EventStore
+from egomem.memory.facts import Fact, FactKind, FactStatus, extract_facts
+from egomem.store.base import EventFilter, EventStore, FactFilter
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -123,14 +124,30 @@ class HeardQuote:
 
 @dataclass(frozen=True)
 class OpenItem:
-    """A request, reminder, plan or promise heard, with who it came from."""
+    """A fact heard or seen that day (a request, reminder, plan, promise, purchase...), with who it came from."""
 
-    kind: str  # "request" | "reminder" | "plan" | "commitment"
-    text: str  # the sentence that matched
+    kind: str  # "request" | "reminder" | "promise" | "plan" | "appointment" | "purchase" | ... (see `fact_label`)
+    text: str  # the evidence sentence
     at: datetime  # local
     speaker: str | None
     present: tuple[str, ...]
     by: str  # e.g. "asked by alice (present)"
+    status: FactStatus = FactStatus.OPEN
+    target: datetime | None = None  # local; when the plan or request is for
+    said_before: bool = False  # planned for this day, said on an earlier one
+
+    @property
+    def note(self) -> str:
+        """ "for Sat 7 Mar 10:00 · done": what the sentence alone does not say ("" when nothing)."""
+        parts = []
+        if self.target is not None:
+            clock = "" if (self.target.hour, self.target.minute) == (0, 0) else f" {self.target:%H:%M}"
+            parts.append(f"for {self.target:%a} {self.target.day} {self.target:%b}{clock}")
+        if self.said_before:
+            parts.append(f"said {self.at:%a} {self.at.day} {self.at:%b}")
+        if self.status != FactStatus.OPEN:
+            parts.append({FactStatus.SUPERSEDED: "changed later"}.get(self.status, self.status.value))
+        return " \u00b7 ".join(parts)
 
 
 @dataclass
@@ -163,46 +180,26 @@ class SummaryFiles:
 
 # -- requests and plans ---------------------------------------------------------------------------
 
-# Checked per sentence, first match wins, so a sentence is reported once. Documented patterns:
-#   request:    "can/could/would/will you [please] <verb>" (not believe/imagine/guess),
-#               "please <word>" (a trailing "..., please." is politeness, not a request),
-#               "I need you to", "I'd like you to" / "I would like you to"
-#   reminder:   "remember to", "don't forget" / "do not forget"
-#   plan:       "let's meet/go/get/grab/have/do/try/visit/catch up",
-#               "we should ... / shall we ..." followed by on/at/tomorrow/tonight/next (a when or where)
-#   commitment: "I'll / I will / I shall <verb>" (not "not"/"never"); a bare "I will." says nothing
-OPEN_ITEM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("request", re.compile(r"\b(?:can|could|would|will) you (?:please )?(?!believe\b|imagine\b|guess\b)[a-z]+", re.I)),
-    ("request", re.compile(r"\bplease [a-z]+", re.I)),
-    ("request", re.compile(r"\bI(?: need|'d like| would like) you to\b", re.I)),
-    ("reminder", re.compile(r"\bremember to\b|\b(?:don't|do not) forget\b", re.I)),
-    ("plan", re.compile(r"\blet's (?:meet|go|get|grab|have|do|try|visit|catch up)\b", re.I)),
-    ("plan", re.compile(r"\b(?:we should|shall we)\b.*\b(?:on|at|tomorrow|tonight|next)\b", re.I)),
-    ("commitment", re.compile(r"\bI(?:'ll| will| shall) (?!not\b|never\b)[a-z]+", re.I)),
-)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_VERB = {"request": "asked by", "reminder": "reminded by", "plan": "proposed by", "commitment": "promised by"}
+# The facts themselves are extracted once, at ingest (egomem/memory/facts.py); here they are only worded.
+_VERB = {"request": "asked by", "reminder": "reminded by", "plan": "proposed by", "appointment": "proposed by",
+         "promise": "promised by", "commitment": "promised by"}  # fmt: skip
+_MARK = {FactStatus.OPEN: " ", FactStatus.DONE: "x", FactStatus.CANCELLED: "-", FactStatus.SUPERSEDED: "~"}
 
 
-def find_open_items(text: str) -> list[tuple[str, str]]:
-    """(kind, sentence) for each sentence of `text` that is a request, reminder, plan or promise."""
-    found: list[tuple[str, str]] = []
-    for sentence in _SENTENCE_END.split(text.replace("\u2019", "'")):
-        sentence = sentence.strip()
-        for kind, pattern in OPEN_ITEM_PATTERNS:
-            if sentence and pattern.search(sentence):
-                found.append((kind, sentence))
-                break
-    return found
+def fact_label(fact: Fact) -> str:
+    """What the summary calls a fact: its kind, or "reminder" for a request that was a reminder."""
+    if fact.cue in ("done", "cancel"):
+        return {"done": "done", "cancel": "cancellation"}[fact.cue]  # a report that closes an earlier fact
+    return "reminder" if fact.kind == FactKind.REQUEST and fact.cue == "remind" else fact.kind.value
 
 
 def attribute(kind: str, speaker: str | None, present: Sequence[str], wearer: frozenset[str] = WEARER_NAMES) -> str:
     """Who an item came from: the speaker when known, else the people in view at the time."""
-    verb = _VERB[kind]
+    verb = _VERB.get(kind, "said by")
     if speaker:
         return f"{verb} {'you' if speaker in wearer else person_label(speaker)}"
     others = [person_label(p) for p in present if p not in wearer]
-    if kind == "commitment":  # a first-person promise with no speaker is most often the wearer's own voice
+    if kind in ("promise", "commitment"):  # a first-person promise with no speaker is most often the wearer's own voice
         return f"{verb} you" + (f" or {_join(others, 'or')} (present)" if others else "")
     if others:
         return f"{verb} {_join(others, 'or')} (present)"
@@ -263,15 +260,35 @@ def day_events(store: EventStore, day: date, tz: tzinfo) -> list[Event]:
     return [e for e in found if e.recording_id != SUMMARY_RECORDING and e.start.astimezone(tz).date() == day]
 
 
+def day_facts(store: EventStore, day: date, tz: tzinfo, events: Sequence[Event]) -> list[Fact]:
+    """Facts said on `day` and plans for it said earlier, from the store when it keeps facts.
+
+    Events stored without their facts (by hand, or before facts were kept) have theirs read here,
+    with the same extractor the ingest uses.
+    """
+    start, end = day_bounds(day, tz)
+    found: dict[str, Fact] = {}
+    if hasattr(store, "facts"):
+        for flt in (FactFilter(said_after=start, said_before=end, include_superseded=True), FactFilter(target_after=start, target_before=end, include_superseded=True)):
+            found.update((f.id, f) for f in store.facts(flt))
+    covered = {f.event_id for f in found.values()}
+    for e in events:
+        if e.id not in covered:
+            found.update((f.id, f) for f in extract_facts(e))
+    return sorted(found.values(), key=lambda f: (f.said_at, f.id))
+
+
 def summarize_day(store: EventStore, day: date, tz: tzinfo) -> DaySummary:
     events = day_events(store, day, tz)
     if not events:
         raise NoMemories(f"no memories on {day.isoformat()}")
-    return build_summary(events, day, tz)
+    return build_summary(events, day, tz, facts=day_facts(store, day, tz, events))
 
 
-def build_summary(events: Sequence[Event], day: date, tz: tzinfo, wearer: frozenset[str] = WEARER_NAMES) -> DaySummary:
-    """The summary of a day's events (non-empty, any order)."""
+def build_summary(
+    events: Sequence[Event], day: date, tz: tzinfo, wearer: frozenset[str] = WEARER_NAMES, *, facts: Sequence[Fact] | None = None
+) -> DaySummary:
+    """The summary of a day's events (non-empty, any order); `facts` default to those read from the events."""
     ordered = sorted(events, key=lambda e: (e.start, e.end, e.id))
     people = _people_seen(ordered, tz, wearer)
     heard = _heard(ordered, tz)
@@ -286,7 +303,7 @@ def build_summary(events: Sequence[Event], day: date, tz: tzinfo, wearer: frozen
         unrecognised=[p for p in people if p.unrecognised],
         heard=heard[:MAX_HEARD],
         heard_left_out=max(0, len(heard) - MAX_HEARD),
-        open_items=_open_items(ordered, tz, wearer),
+        open_items=_open_items(facts if facts is not None else [f for e in ordered for f in extract_facts(e)], day, tz, wearer),
     )
 
 
@@ -342,13 +359,14 @@ def _heard(events: Sequence[Event], tz: tzinfo) -> list[HeardQuote]:
     return sorted(quotes, key=lambda q: q.at)
 
 
-def _open_items(events: Sequence[Event], tz: tzinfo, wearer: frozenset[str]) -> list[OpenItem]:
+def _open_items(facts: Sequence[Fact], day: date, tz: tzinfo, wearer: frozenset[str]) -> list[OpenItem]:
     items: list[OpenItem] = []
-    for e in events:
-        for q in sorted(e.quotes, key=lambda q: q.start):
-            for kind, sentence in find_open_items(q.text):
-                by = attribute(kind, q.speaker, e.people, wearer)
-                items.append(OpenItem(kind, sentence, q.start.astimezone(tz), q.speaker, tuple(e.people), by))
+    for f in sorted(facts, key=lambda f: (f.said_at, f.id)):
+        label = fact_label(f)
+        by = "seen" if f.source == "seen" else attribute(label, f.speaker, f.people, wearer)
+        at = f.said_at.astimezone(tz)
+        target = f.target_start.astimezone(tz) if f.target_start else None
+        items.append(OpenItem(label, f.text, at, f.speaker, tuple(f.people), by, f.status, target, at.date() < day))
     return items
 
 
@@ -366,10 +384,11 @@ def summary_paragraph(s: DaySummary) -> str:
         seen.append(f"{k} unrecognised {'person' if k == 1 else 'people'}")
     if seen:
         parts.append(f"Saw {_join(seen)}.")
-    if s.open_items:
-        shown = "; ".join(f"\u201c{i.text}\u201d ({i.by})" for i in s.open_items[:4])
-        more = f"; and {len(s.open_items) - 4} more" if len(s.open_items) > 4 else ""
-        parts.append(f"Heard {_count_kinds(s.open_items)}: {shown}{more}.")
+    heard = [i for i in s.open_items if not i.said_before]
+    if heard:
+        shown = "; ".join(f"\u201c{i.text}\u201d ({i.by})" for i in heard[:4])
+        more = f"; and {len(heard) - 4} more" if len(heard) > 4 else ""
+        parts.append(f"Heard {_count_kinds(heard)}: {shown}{more}.")
     return " ".join(parts)
 
 
@@ -390,8 +409,10 @@ def render_markdown(summary: DaySummary, thumbnails_base: str | Path) -> str:
     if not s.people and not s.unrecognised:
         out.append("Nobody recognised.")
 
-    out += ["", "## Open requests and plans", ""]
-    out += [f"- [ ] {i.at:%H:%M} {i.kind}: \u201c{_md(i.text)}\u201d \u2014 {_md(i.by)}" for i in s.open_items] or ["None heard."]
+    out += ["", "## Requests and plans", ""]
+    out += [
+        f"- [{_MARK[i.status]}] {i.at:%H:%M} {i.kind}: \u201c{_md(i.text)}\u201d \u2014 {_md(i.by)}{_note(i.note)}" for i in s.open_items
+    ] or ["None heard."]
 
     out += ["", "## What you did", ""]
     for t in s.timeline:
@@ -427,9 +448,11 @@ def render_html(summary: DaySummary, thumbnails_dir: Path) -> str:
     rows += [f"{e(p.label)}: {_span(p.first, p.last)}, {_moments(p.events)}" for p in s.unrecognised]
     body.append(_html_list(rows) or "<p>Nobody recognised.</p>")
 
-    body.append("<h2>Open requests and plans</h2>")
+    body.append("<h2>Requests and plans</h2>")
     rows = [
-        f"<input type=checkbox disabled> {i.at:%H:%M} {e(i.kind)}: \u201c{e(i.text)}\u201d \u2014 {e(i.by)}" for i in s.open_items
+        f"<input type=checkbox disabled{' checked' if i.status == FactStatus.DONE else ''}> {i.at:%H:%M} {e(i.kind)}: "
+        f"\u201c{e(i.text)}\u201d \u2014 {e(i.by)}{_note(e(i.note))}"
+        for i in s.open_items
     ]
     body.append(_html_list(rows, css="tasks") or "<p>None heard.</p>")
 
@@ -505,6 +528,10 @@ def _html_list(rows: Sequence[str], tag: str = "ul", css: str | None = None) -> 
 # Markdown syntax and raw HTML; "_" only at a word's edge, so names like alex_lacamoire stay readable
 # (CommonMark never reads an intraword underscore as emphasis); "#" only where it would open a heading.
 _MD_SPECIAL = re.compile(r"[\\`*\[\]<>|]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])|^#")
+
+
+def _note(text: str) -> str:
+    return f" \u00b7 {text}" if text else ""
 
 
 def _md(text: str) -> str:

@@ -160,11 +160,26 @@ class Ingestor:
                 if entry.has_video and following is not None and _has_video_and_audio(following):
                     ahead[id(following)] = speech_worker.submit(self._transcribe, following, None)  # queued behind `mine`
                 results.append(self._perceive_and_store(entry, mine))
+        self._update_places(results)
         return results
 
     def ingest_item(self, item: IngestItem) -> RecordingResult:
         outcome = self._prepare(item)
-        return outcome if isinstance(outcome, RecordingResult) else self._perceive_and_store(outcome)
+        result = outcome if isinstance(outcome, RecordingResult) else self._perceive_and_store(outcome)
+        self._update_places([result])
+        return result
+
+    def _update_places(self, results: list[RecordingResult]) -> None:
+        """Places over all of memory after a batch: new visits named, old ones renamed (pipelines/places.py)."""
+        from pipelines.places import update_memory_places
+
+        new = {r.recording.id for r in results if r.outcome is Outcome.INGESTED and r.recording is not None}
+        if not new:
+            return
+        try:
+            self.notices.extend(update_memory_places(self.rt, new).notices)
+        except (EgomemError, OSError) as exc:  # the batch is stored; places catch up on the next one
+            self.notices.append(f"places were not updated: {exc}")
 
     def _prepare(self, item: IngestItem) -> Recording | RecordingResult:
         """The recording to perceive, or the result that says why there is nothing to do."""
@@ -187,9 +202,21 @@ class Ingestor:
 
         self.rt.store.delete_recording(recording.id)  # a re-ingest may cut differently
         self.rt.store.upsert(events)
+        stages.append(self._remember_facts(events))
         report = [vars(s) for s in stages]
         self.rt.catalog.record_done(recording, len(events), report)
         return RecordingResult(recording.path, Outcome.INGESTED, f"{len(events)} events", recording, events, stages)
+
+    def _remember_facts(self, events: list[Event]) -> StageReport:
+        """Plans, requests, promises, purchases... said in the stored events (pipelines/facts.py); never fatal."""
+        from pipelines.facts import remember_facts
+
+        started = time.perf_counter()
+        try:
+            facts = remember_facts(self.rt.store, self.rt.text_embedder.embed, events)
+        except (EgomemError, ValueError) as exc:  # the events are stored; facts are a refinement
+            return StageReport("facts", False, f"facts not stored: {exc}", time.perf_counter() - started, errors=1)
+        return StageReport("facts", True, f"{len(facts)} facts", time.perf_counter() - started, len(facts))
 
     # -- perception ---------------------------------------------------------------------------
 
@@ -223,6 +250,7 @@ class Ingestor:
         point = rec.location
         place = Place(self.rt.places.name_for(point), point) if point else None
         events = build_events(buffer, spans, place)
+        stages.append(self._name_people(events))
         stages.append(self._caption(events))
         started = time.perf_counter()
         vectors = self.rt.text_embedder.embed([e.document for e in events])
@@ -230,6 +258,18 @@ class Ingestor:
             event.text_vector = vector.tolist()
         stages.append(StageReport("embed", True, f"{len(events)} events", time.perf_counter() - started, len(events), self.rt.device))
         return events, stages
+
+    def _name_people(self, events: list[Event]) -> StageReport:
+        """Names heard in what was said ("I'm Ines", "thanks, Ines"): proposed, never fatal."""
+        from egomem.people import name_from_speech
+
+        started = time.perf_counter()
+        try:
+            taken = name_from_speech(self.rt, events)
+        except Exception as exc:  # noqa: BLE001 - a name is a refinement; losing it must not lose the recording
+            return StageReport("naming", False, f"naming failed: {exc}", time.perf_counter() - started, errors=1)
+        detail = ", ".join(f"{p.identity_id or p.voice} heard as {p.name}" for p in taken) or "no names heard"
+        return StageReport("naming", True, detail, time.perf_counter() - started, len(taken))
 
     def _caption(self, events: list[Event]) -> StageReport:
         """Zero-shot scene tags when CLIP is loaded, then one batched call to the caption backend."""

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Iterable
 
 from egomem.errors import EgomemError
-from egomem.reasoning.answer import Answer, Reasoner
+from egomem.reasoning.reasoner import Reasoner
+from egomem.reasoning.types import Answer
 
 EVIDENCE_SLACK = timedelta(seconds=30)  # the spec allows 30 s either side when matching spans
 

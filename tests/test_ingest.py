@@ -99,7 +99,7 @@ def test_failures_are_kept_in_the_catalog_and_memory_stays_queryable(ingested) -
     assert set(failed) == {"empty.mp4", "notes.mp4", "corrupt.mp4"}
     from datetime import datetime, timedelta, timezone
 
-    from egomem.reasoning.answer import Reasoner
+    from egomem.reasoning.reasoner import Reasoner
 
     answer = Reasoner(rt.store, rt.text_embedder).ask("What should I ask about my country?", datetime.now(timezone.utc) + timedelta(minutes=5))
     assert not answer.abstained
@@ -140,3 +140,39 @@ def test_a_stage_failing_on_some_frames_and_silent_audio_lose_nothing(models, ma
     texts = [t for e in result.events for t in e.visible_text]
     assert any("GOV" in t.upper() for t in texts)  # the keyframes OCR did read kept their text
     assert result.events and rt.store.stats()["events"] == len(result.events)
+
+
+def test_an_open_question_about_real_speech_is_answered_with_the_words_that_answer(ingested) -> None:
+    """On the real JFK recording the answer is what he asked, not the clause that addresses his audience."""
+    from datetime import datetime, timedelta, timezone
+
+    rt, _ = ingested
+    answer = rt.reasoner.ask("What did the speaker ask his fellow Americans?", datetime.now(timezone.utc) + timedelta(minutes=5))
+    first_line = answer.text.split("(")[0].lower()
+    assert "ask not what your country can do for you" in first_line and "ask what you can do for your country" in first_line, answer.text
+    assert "fellow americans" not in first_line
+    assert answer.evidence and answer.evidence[0].quote
+
+
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [("", "ask me something"), ("   ", "ask me something"), ("¿Qué me pidió Alicia que comprara ayer?", "english"),
+     ("Qu'est-ce que Alice m'a demandé d'acheter ?", "english")],
+)
+def test_bad_questions_get_a_clear_refusal(ingested, question: str, says: str) -> None:
+    from datetime import datetime, timezone
+
+    rt, _ = ingested
+    answer = rt.reasoner.ask(question, datetime.now(timezone.utc))
+    assert answer.abstained and says in answer.text.lower()
+
+
+def test_odd_questions_never_crash(ingested) -> None:
+    from datetime import datetime, timezone
+
+    rt, _ = ingested
+    now = datetime.now(timezone.utc)
+    long = rt.reasoner.ask("What did he say about the country? " + "word " * 2500, now)  # 10 kB
+    assert "country" in long.text.lower()
+    for question in ("2026-03-03", "yesterday", "?", "how many", "who"):
+        assert rt.reasoner.ask(question, now, {"A": "1", "B": "none of these"}).text

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from egomem.reasoning.answer import NO_MEMORY, Reasoner
+from egomem.reasoning.reasoner import Reasoner
+from egomem.reasoning.types import NO_MEMORY
 from pipelines.ingest import Outcome
 from pipelines.qa_benchmark import read_questions, run
 

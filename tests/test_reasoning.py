@@ -19,9 +19,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from egomem.memory.events import Event, Place, Quote
-from egomem.reasoning.answer import Reasoner, _time_match
+from egomem.reasoning.compose import time_match as _time_match
+from egomem.reasoning.reasoner import Reasoner
 from egomem.reasoning.question import Kind, analyse
-from egomem.reasoning.timeexpr import Order
+from egomem.timeexpr import Order
 from egomem.store.edge import EdgeEventStore
 from egomem.types import GeoPoint
 
@@ -284,3 +285,161 @@ def test_the_reader_is_configured_in_one_place(models, tmp_path) -> None:
     with Runtime(Settings.load(env={}, home=tmp_path), models) as rt:
         assert rt.reasoner.reader is None  # the default needs no LLM
         assert any(c.name == "llm_reader" and not c.loaded for c in rt.component_status())
+
+
+# -- understanding: every kind of question in several wordings --------------------------------------
+
+PARAPHRASES: dict[Kind, tuple[str, ...]] = {
+    Kind.WHO: ("Who was I with at the cafe?", "who'd I have lunch with on Tuesday", "Which friend came along to the gym?",
+               "So who was it that asked me to call the bank?"),
+    Kind.WHERE: ("Where was I around half past three?", "where'd I leave the spare key", "Which shop did I go to after the bank?",
+                 "What place did Bob say he comes from?"),
+    Kind.WHEN: ("When is the vet visit?", "what time did I get to the gym", "Remind me, when's dinner with Ana?",
+                "Which day did I go swimming?"),
+    Kind.COUNT: ("How many times did I go to the pool?", "how often have I seen Bob this week", "Number of visits to the gym?"),
+    Kind.HOW_MUCH: ("How much did the bike repair cost?", "how much was it at the market", "What was the total at the bakery?",
+                    "What did the plumber say it would cost?"),
+    Kind.YES_NO: ("Did I go to the gym on Friday?", "did I end up calling the bank", "Was Bob at the party?"),
+    Kind.WHAT: ("What did Alice ask me to buy?", "what was I supposed to bring on Saturday", "What did the sign at the cafe say?"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "question"), [(k, q) for k, qs in PARAPHRASES.items() for q in qs])
+def test_what_is_asked_does_not_depend_on_the_wording(kind: Kind, question: str) -> None:
+    assert analyse(question, AT, ["bob", "alice"]).kind is kind
+
+
+@pytest.mark.parametrize(
+    "question", ["When is the vet visit?", "remind me, when's the dentist", "What do I need to take on Saturday?",
+                 "Where are we meeting for dinner?", "What time is the meeting tomorrow?"],
+)  # fmt: skip
+def test_questions_about_what_lies_ahead_look_at_plans_not_the_past(question: str) -> None:
+    q = analyse(question, AT)
+    assert q.future and q.time.window is None
+
+
+def test_a_plan_day_in_the_question_is_read_forwards() -> None:
+    q = analyse("What do I need to take on Saturday?", AT)  # asked on Wednesday: the coming Saturday
+    assert q.target is not None and q.target.start.date().isoformat() == "2026-03-07"
+
+
+@pytest.mark.parametrize(
+    ("question", "relation", "anchor"),
+    [("Where did I go after the bank?", "after", "the bank"), ("where'd I head right after leaving the bakery yesterday", "after", "the bakery"),
+     ("Which place did I visit just before the gym?", "before", "the gym")],
+)  # fmt: skip
+def test_sequence_questions_name_their_anchor(question: str, relation: str, anchor: str) -> None:
+    q = analyse(question, AT)
+    assert q.sequence is not None and (q.sequence.relation, q.sequence.anchor) == (relation, anchor)
+    assert analyse("Where was I before lunch on Tuesday?", AT).sequence is None  # a time, not a place
+
+
+def test_a_clock_time_narrows_the_window_around_it() -> None:
+    q = analyse("Where was I at half past three yesterday?", AT)
+    assert q.clock is not None and (q.clock.day, q.clock.hour, q.clock.minute) == (3, 15, 30)
+    assert q.time.window is not None and q.time.window.start < q.clock < q.time.window.end
+
+
+def test_known_places_are_found_in_lowercase_questions() -> None:
+    q = analyse("how many times did I go to the pool?", AT, [], ["Swimming Pool", "Central Library", "Cafe Central"])
+    assert q.places == ("Swimming Pool",)
+    assert analyse("was I at the library on Monday", AT, [], ["Central Library", "Cafe Central"]).places == ("Central Library",)
+
+
+def test_a_place_someone_comes_from_is_said_not_where_i_was() -> None:
+    assert analyse("Where did Bob say he comes from?", AT, ["bob"]).said_place
+    assert analyse("Where is Ines from?", AT).said_place
+    assert not analyse("Where was I on Monday?", AT).said_place
+
+
+# -- answering: none of these, negation, amounts, yes/no, clock times, sequences --------------------
+
+
+@pytest.fixture(scope="module")
+def errands(remember: Callable[..., Reasoner]) -> Reasoner:
+    bank, bakery, park = GeoPoint(40.7128, -74.0060), GeoPoint(40.7200, -74.0000), GeoPoint(40.7300, -73.9900)
+    events = [
+        event("02T09:00", bank, [], "I'd like to deposit this cheque.", ["FIRST HARBOR BANK"]),
+        event("02T09:40", bakery, ["alice"], "Two croissants please. That's six fifty.", ["SUNRISE BAKERY"]),
+        event("02T15:30", park, ["bob"], "The repair will be around two hundred dollars.", []),
+        event("03T10:00", bank, [], "Just checking my balance.", []),  # no sign read: the position says it is the bank
+        event("03T10:30", park, ["carol"], "Nice weather for a walk.", []),
+        event("03T17:00", bakery, ["bob"], "A loaf of rye, please. That comes to $4.20.", ["SUNRISE BAKERY"]),
+    ]
+    return remember(events, ["alice", "bob", "carol"])
+
+
+def test_none_of_these_wins_when_no_choice_is_supported(errands: Reasoner) -> None:
+    choices = {"A": "alice", "B": "bob", "C": "carol", "D": "none of these"}
+    answer = errands.ask("Who asked me to water the plants?", AT, choices)
+    assert answer.choice == "D", answer.choice_scores
+    assert errands.ask("Who was with me at Sunrise Bakery on Monday?", AT, choices).choice == "A"
+
+
+def test_amounts_are_read_from_what_was_said_and_seen(errands: Reasoner) -> None:
+    choices = {"A": "$4.20", "B": "$6.50", "C": "$200", "D": "$20"}
+    for question, expected in [("How much did the croissants cost?", "B"), ("what did they say the repair would come to?", "C"),
+                               ("How much was the rye loaf?", "A")]:
+        answer = errands.ask(question, AT, choices)
+        assert answer.choice == expected, (question, answer.text, answer.choice_scores)
+
+
+def test_yes_no_weighs_the_evidence(errands: Reasoner) -> None:
+    yes_no = {"A": "Yes", "B": "No"}
+    assert errands.ask("Did I go to Sunrise Bakery on Tuesday?", AT, yes_no).choice == "A"
+    assert errands.ask("Did I go to Sunrise Bakery on Wednesday?", AT, yes_no).choice == "B"
+
+
+def test_where_after_and_at_a_clock_time(errands: Reasoner) -> None:
+    places = {"A": "First Harbor Bank", "B": "Sunrise Bakery", "C": "the park", "D": "home"}
+    monday_night = datetime.fromisoformat("2026-03-02T22:00:00+01:00")
+    assert errands.ask("Where did I go right after the bank?", monday_night, places).choice == "B"
+    answer = errands.ask("Where was I at half past nine this morning?", monday_night.replace(hour=12), places)
+    assert answer.choice == "B", answer.text
+
+
+def test_an_open_answer_leads_with_the_answer(errands: Reasoner) -> None:
+    answer = errands.ask("What did they say about the repair?", AT)
+    assert answer.text.lower().startswith("the repair will be around two hundred dollars")
+    assert all(e.quote for e in answer.evidence)  # no filler moments
+
+
+# -- plans and facts: what lies ahead, and the latest word on it -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def plans(remember: Callable[..., Reasoner], models) -> Reasoner:
+    from pipelines.facts import remember_facts
+
+    events = [
+        event("02T08:00", HOME, ["alice"], "The vet is on Saturday at ten, don't forget the cat's papers.", speaker="alice"),
+        event("02T12:30", CAFE, ["bob"], "Let's have dinner at Luigi's on Friday at seven.", speaker="bob"),
+        event("03T18:00", GYM, ["bob"], "Small change, dinner is moved to Saturday at eight.", speaker="bob"),
+        event("03T19:00", GYM, ["carol"], "The plumber said the repair will be around two hundred dollars.", speaker="carol"),
+    ]
+    reasoner = remember(events, ["alice", "bob", "carol"])
+    remember_facts(reasoner.store, models.text_embedder.embed, reasoner.store.events())  # type: ignore[arg-type]
+    return reasoner
+
+
+def test_a_plan_is_answered_by_its_target_time_not_when_it_was_said(plans: Reasoner) -> None:
+    choices = {"A": "Saturday at 10:00", "B": "Monday at 8:00", "C": "Friday at 19:00", "D": "Saturday at 20:00"}
+    for wording in ("When is the vet visit?", "remind me, when's the vet", "What time is the cat's vet appointment?"):
+        answer = plans.ask(wording, AT, choices)
+        assert answer.choice == "A", (wording, answer.text, answer.choice_scores)
+        assert answer.text.split("—", 1)[1].strip().startswith("Sat 07 Mar 2026 10:00") and answer.facts
+
+
+def test_a_changed_plan_answers_with_the_latest_version_as_it_stood_when_asked(plans: Reasoner) -> None:
+    choices = {"A": "Friday at 7 pm", "B": "Saturday at 8 pm", "C": "Sunday at noon", "D": "Thursday at 6 pm"}
+    assert plans.ask("When is dinner with Bob?", AT, choices).choice == "B"
+    monday_night = datetime.fromisoformat("2026-03-02T22:00:00+01:00")  # before it was moved
+    assert plans.ask("When is dinner with Bob?", monday_night, choices).choice == "A"
+
+
+def test_the_llm_reader_is_given_the_facts_it_may_cite(plans: Reasoner, fake_llm) -> None:
+    fake, url = fake_llm
+    _with_reader(plans, url, "good").ask("When is the vet visit?", AT, {"A": "Saturday at 10:00", "B": "Monday at 8:00"})
+    prompt = fake.requests[-1]["body"]["messages"][-1]["content"]
+    facts = prompt.split("Facts", 1)[1]
+    assert "for Sat 07 Mar 10:00" in facts and "The vet is on Saturday at ten" in facts

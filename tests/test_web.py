@@ -204,7 +204,7 @@ def test_place_strip_joins_stays_in_time_order() -> None:
 
 def test_an_answer_shows_how_it_was_reached_and_its_moments() -> None:
     from app.web import answer_markdown
-    from egomem.reasoning.answer import Answer, Evidence
+    from egomem.reasoning.types import Answer, Evidence
 
     t0 = datetime(2026, 3, 2, 7, 46, 50, tzinfo=CET)
     moment = Evidence("e1", t0, t0 + timedelta(minutes=1), "Corner Shop", ["obama"], "Some cereal, please.", None, 0.9)

@@ -13,10 +13,16 @@ DAY_SUMMARY_RECORDING = "day-summary"
 
 @dataclass(frozen=True)
 class Place:
-    """Where an event happened: a position, a name, or both."""
+    """Where an event happened: a position, a name, or both.
+
+    `source` says where the name (or, for "visual", the position) came from: "user" (a place the
+    wearer named), "sign" (text read in view on some visit), "speech" ("welcome to ..."), or
+    "visual" (a recording without GPS placed by how it looks); None for a bare GPS position.
+    """
 
     name: str | None = None
     point: GeoPoint | None = None
+    source: str | None = None
 
     @property
     def label(self) -> str:

@@ -17,11 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from egomem.chat import ChatEndpoint, ChatFailure
-from egomem.reasoning.answer import Answer, Evidence
+from egomem.reasoning.types import Answer, Evidence
 
 SYSTEM_PROMPT = (
     "You answer questions about the user's own life using only the numbered moments from their memory "
-    "that you are given. Address the user as 'you'. Reply with one JSON object and nothing else: "
+    "that you are given, and the facts read out of them (a later fact replaces an earlier one). "
+    "Address the user as 'you'. Reply with one JSON object and nothing else: "
     '{"answer": "<one sentence>", "choice": "<the letter of the best choice, or null when there are no choices>", '
     '"cites": [<numbers of the moments your answer rests on>]}. '
     "Cite at least one moment. Never use knowledge from outside the moments."
@@ -64,6 +65,11 @@ class LLMReader:
             lines.append("Choices: " + "; ".join(f"{key}. {value}" for key, value in choices.items()))
         lines.append("Moments:")
         lines += [f"[{n}] {moment_line(ev)}" for n, ev in enumerate(draft.evidence, 1)]
+        numbers = {ev.event_id: n for n, ev in enumerate(draft.evidence, 1)}
+        facts = [f for f in draft.facts if f.event_id in numbers]
+        if facts:  # what the planner read out of those moments: plans with their target times, requests, prices
+            lines.append("Facts (as they stood when asked; each from the moment in brackets):")
+            lines += [f"- [{numbers[f.event_id]}] {f.line()}" for f in facts]
         return {
             "model": self.endpoint.model,
             "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(lines)}],

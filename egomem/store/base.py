@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from egomem.memory.events import Event
+from egomem.memory.facts import FactKind, FactStatus
 from egomem.types import GeoPoint
 
 
@@ -60,3 +61,25 @@ class EventStore(Protocol):
     def count(self, flt: EventFilter | None = None) -> int: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class FactFilter:
+    """Hard constraints on which facts may be returned. Every field left None is unconstrained.
+
+    `said_before` is exclusive (a question asked at T sees facts said before T). Superseded facts are
+    left out unless `include_superseded`; with `said_before` set, a fact superseded only at or after
+    that moment still counts as current, so a question asked in the past sees the plan as it stood.
+    """
+
+    said_before: datetime | None = None
+    said_after: datetime | None = None  # inclusive
+    target_after: datetime | None = None  # the target starts at or after this
+    target_before: datetime | None = None  # the target starts before this
+    kinds: Sequence[FactKind] | None = None
+    statuses: Sequence[FactStatus] | None = None  # the status now
+    include_superseded: bool = False
+    recording_id: str | None = None
+    people: Sequence[str] | None = None  # any of these present, speaking or spoken to
+    event_ids: Sequence[str] | None = None
+    subject_words: Sequence[str] | None = None  # any of these content words (see `content_words`)

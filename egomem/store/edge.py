@@ -43,7 +43,9 @@ import qdrant_edge as qe
 from egomem.errors import StoreError
 from egomem.memory.caption import compose_caption
 from egomem.memory.events import Event, Place, Quote
-from egomem.store.base import EventFilter, ScoredEvent
+from egomem.memory.facts import Fact
+from egomem.store.base import EventFilter, FactFilter, ScoredEvent
+from egomem.store.facts import FACT, FACT_INDEXES, IS_A_FACT, RECORD, fact_from_payload, fact_to_payload, to_fact_filter, without_person
 from egomem.store.shard import LockedShard, qdrant_errors
 from egomem.types import GeoPoint
 
@@ -126,7 +128,7 @@ class EdgeEventStore(LockedShard):
         try:
             with qdrant_errors(f"could not index the event store at {self.path}"):
                 present = set(shard.info().payload_schema)
-                for name, kind in _INDEXES.items():
+                for name, kind in {**_INDEXES, **FACT_INDEXES}.items():
                     if name not in present:
                         shard.update(qe.UpdateOperation.create_field_index(name, kind))
                 shard.flush()
@@ -189,7 +191,10 @@ class EdgeEventStore(LockedShard):
         are not parallel lists (never the case for ingested events).
         """
         drop = {identity_id, *([name] if name else [])}
-        return self._rewrite_people([identity_id], lambda people, ids: _without(people, ids, identity_id, drop), embed)
+        names = drop | self._names_of(identity_id)  # the labels facts know them by
+        changed = self._rewrite_people([identity_id], lambda people, ids: _without(people, ids, identity_id, drop), embed)
+        self._forget_in_facts(names)
+        return changed
 
     def identity_appearances(self) -> dict[str, Appearances]:
         """Per identity id: how many events it is in and when it was first and last seen. One scan."""
@@ -208,6 +213,68 @@ class EdgeEventStore(LockedShard):
                     else Appearances(seen.events + 1, min(seen.first_seen, start), max(seen.last_seen, end))
                 )
         return found
+
+    # -- places -----------------------------------------------------------------------------------
+
+    def place_events(self) -> list[Event]:
+        """Every event with what placing and naming it needs (place, visits, text, speech, keyframes), no
+        vectors nor captions: one scroll of a few payload fields."""
+        fields = ["id", "recording_id", "source", "start", "end", "place", "people", "quotes", "visible_text", "keyframes"]
+        return [event_from_payload(r.payload or {}) for r in self.scroll_all(to_qdrant_filter(None), with_payload=fields)]
+
+    def set_places(self, places: dict[str, Place | None], *, embed: Embed | None = None) -> int:
+        """Give each event (by id) its place; the number changed. Unknown ids and unchanged places are skipped.
+
+        Only the place fields are rewritten (set_payload, and delete_payload for a name or position
+        that went away). A composed caption that said where is re-composed; when that changes the
+        document, its keywords follow and its text vector is recomputed when `embed` is given.
+        """
+        if not places:
+            return 0
+        changed: list[tuple[str, dict[str, Any], list[str], str | None]] = []  # point id, payload, keys to drop, new document
+        ids = {_point_id(event_id): event_id for event_id in places}
+        with qdrant_errors(f"could not read the event store at {self.path}"):
+            records = self.shard.retrieve(list(ids), True, False)
+        for record in records:
+            event = event_from_payload(record.payload or {})
+            place = places[ids[str(record.id)]]
+            if place == event.place:
+                continue
+            fields = _place_fields(place)
+            caption = _recaption_place(event, place)
+            document = None
+            if caption != event.caption:
+                fields["caption"] = caption
+                event.caption = caption
+                document = event.document
+            drop = [key for key in ("place_name", "location") if key not in fields]
+            changed.append((_point_id(event.id), fields, drop, document))
+        if not changed:
+            return 0
+        with qdrant_errors(f"could not relabel places in the event store at {self.path}"):
+            for pid, fields, drop, _ in changed:
+                self.shard.update(qe.UpdateOperation.set_payload([pid], fields))
+                if drop:
+                    self.shard.update(qe.UpdateOperation.delete_payload([pid], drop))
+            self._rewrite_documents([(pid, doc) for pid, _, _, doc in changed if doc is not None], embed)
+            self.shard.flush()
+        return len(changed)
+
+    def _rewrite_documents(self, documents: list[tuple[str, str]], embed: Embed | None) -> None:
+        """New keywords, and text vectors when `embed` is given, for (point id, new document) pairs."""
+        text_vectors = embed([doc for _, doc in documents]) if embed is not None and documents else None
+        for k, (pid, doc) in enumerate(documents):
+            vectors: dict[str, Any] = {}
+            if text_vectors is not None:
+                _check_len(text_vectors[k], self.text_dim, f"text vector of event {pid}")
+                vectors[TEXT] = [float(x) for x in text_vectors[k]]
+            keywords = self._bm25.embed_document(doc)
+            if keywords.indices:
+                vectors[KEYWORDS] = keywords
+            else:
+                self.shard.update(qe.UpdateOperation.delete_vectors([pid], [KEYWORDS]))
+            if vectors:
+                self.shard.update(qe.UpdateOperation.update_vectors([qe.PointVectors(pid, vectors)]))
 
     def _rewrite_people(
         self,
@@ -267,6 +334,62 @@ class EdgeEventStore(LockedShard):
         if keywords.indices:
             vectors[KEYWORDS] = keywords
         return qe.Point(_point_id(event.id), vectors, event_to_payload(event))
+
+    # -- facts ----------------------------------------------------------------------------------
+
+    def upsert_facts(self, facts: Sequence[Fact]) -> None:
+        """Insert or replace facts by id (their own points, `record: "fact"`), then flush. Facts must carry a text vector."""
+        if not facts:
+            return
+        points = []
+        for fact in facts:
+            if fact.text_vector is None:
+                raise StoreError(f"fact {fact.id} has no text vector; embed facts before storing them")
+            _check_len(fact.text_vector, self.text_dim, f"text vector of fact {fact.id}")
+            points.append(qe.Point(_point_id(fact.id), {TEXT: [float(x) for x in fact.text_vector]}, fact_to_payload(fact, _iso)))
+        with qdrant_errors(f"could not write {len(points)} facts to {self.path}"):
+            self.shard.update(qe.UpdateOperation.upsert_points(points))
+            self.shard.flush()
+
+    def facts(self, flt: FactFilter | None = None) -> list[Fact]:
+        """Facts matching the filter, oldest said first (ties by id)."""
+        found = [fact_from_payload(r.payload or {}, r.vector) for r in self.scroll_all(to_fact_filter(flt, _iso), with_vector=[TEXT])]
+        return sorted(found, key=lambda f: (f.said_at, f.id))
+
+    def search_facts(self, vector: Sequence[float], flt: FactFilter | None = None, limit: int = 10) -> list[tuple[Fact, float]]:
+        """Nearest facts by the text vector, best first."""
+        _check_len(vector, self.text_dim, "text query vector")
+        if limit <= 0:
+            return []
+        request = qe.QueryRequest(
+            limit=limit, query=qe.Query.Nearest([float(x) for x in vector], using=TEXT), filter=to_fact_filter(flt, _iso),
+            with_payload=True, with_vector=[TEXT],
+        )  # fmt: skip
+        with qdrant_errors(f"could not search the facts in {self.path}"):
+            hits = self.shard.query(request)
+        return [(fact_from_payload(h.payload or {}, h.vector), float(h.score)) for h in hits]
+
+    def _names_of(self, identity_id: str) -> set[str]:
+        """Display names an identity has in events (paired with its id)."""
+        names: set[str] = set()
+        flt = qe.Filter(must=[qe.FieldCondition("identity_ids", match=qe.MatchValue(identity_id))], must_not=[IS_A_FACT])
+        for record in self.scroll_all(flt, with_payload=["people", "identity_ids"]):
+            payload = record.payload or {}
+            people, ids = payload.get("people") or [], payload.get("identity_ids") or []
+            if len(people) == len(ids):
+                names.update(p for p, i in zip(people, ids) if i == identity_id)
+        return names
+
+    def _forget_in_facts(self, names: set[str]) -> int:
+        """Take these display names out of every fact (present, speaker, addressee); the number changed."""
+        flt = qe.Filter(must=[IS_A_FACT, qe.FieldCondition("mentioned", match=qe.MatchAny(sorted(names)))])
+        changed = [(str(r.id), fields) for r in self.scroll_all(flt) if (fields := without_person(r.payload or {}, names))]
+        if changed:
+            with qdrant_errors(f"could not remove a person from the facts in {self.path}"):
+                for pid, fields in changed:
+                    self.shard.update(qe.UpdateOperation.set_payload([pid], fields))
+                self.shard.flush()
+        return len(changed)
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -328,7 +451,7 @@ class EdgeEventStore(LockedShard):
             return []
         with qdrant_errors(f"could not read the event store at {self.path}"):
             records = self.shard.retrieve(point_ids, True, [TEXT, IMAGE])
-        by_id = {str(r.id): event_from_payload(r.payload or {}, r.vector) for r in records}
+        by_id = {str(r.id): event_from_payload(r.payload or {}, r.vector) for r in records if (r.payload or {}).get(RECORD) != FACT}
         out: list[Event] = []
         for pid in dict.fromkeys(point_ids):
             if pid in by_id:
@@ -354,7 +477,7 @@ class EdgeEventStore(LockedShard):
     def _distinct(self, key: str, upper: int) -> int:
         if upper == 0:
             return 0
-        return len(self.shard.facet(qe.FacetRequest(key, limit=upper, exact=True)).hits)
+        return len(self.shard.facet(qe.FacetRequest(key, limit=upper, exact=True, filter=qe.Filter(must_not=[IS_A_FACT]))).hits)
 
     def _edge_start(self, direction: qe.Direction) -> str | None:
         records, _ = self.shard.scroll(
@@ -390,14 +513,24 @@ def event_to_payload(event: Event) -> dict[str, Any]:
         "keyframes": list(event.keyframes),
     }
     if event.place is not None:
-        point = event.place.point
-        payload["place"] = {"name": event.place.name, "point": {"lat": point.lat, "lon": point.lon} if point else None}
-        # Flat, indexed copies: a keyword for the name and a geo point for radius filters.
-        if event.place.name:
-            payload["place_name"] = event.place.name
-        if point is not None:
-            payload["location"] = {"lat": point.lat, "lon": point.lon}
+        payload.update(_place_fields(event.place))
     return payload
+
+
+def _place_fields(place: Place | None) -> dict[str, Any]:
+    """The payload fields of a place: the place itself and flat, indexed copies (a keyword for the
+    name, a geo point for radius filters), each present only when it has a value."""
+    if place is None:
+        return {"place": None}
+    point = place.point
+    fields: dict[str, Any] = {
+        "place": {"name": place.name, "point": {"lat": point.lat, "lon": point.lon} if point else None, "source": place.source}
+    }
+    if place.name:
+        fields["place_name"] = place.name
+    if point is not None:
+        fields["location"] = {"lat": point.lat, "lon": point.lon}
+    return fields
 
 
 def event_from_payload(payload: dict[str, Any], vectors: Any = None) -> Event:
@@ -407,7 +540,8 @@ def event_from_payload(payload: dict[str, Any], vectors: Any = None) -> Event:
         place = None
         if place_data is not None:
             pt = place_data.get("point")
-            place = Place(name=place_data.get("name"), point=GeoPoint(float(pt["lat"]), float(pt["lon"])) if pt else None)
+            point = GeoPoint(float(pt["lat"]), float(pt["lon"])) if pt else None
+            place = Place(name=place_data.get("name"), point=point, source=place_data.get("source"))  # no source before v1.1
         dense = vectors if isinstance(vectors, dict) else {}
         return Event(
             id=payload["id"],
@@ -454,7 +588,7 @@ def to_qdrant_filter(flt: EventFilter | None, extra: list[Any] | None = None) ->
             must.append(qe.FieldCondition("location", geo_radius=qe.GeoRadius(centre, float(flt.radius_m))))
         if flt.recording_id is not None:
             must.append(_match("recording_id", flt.recording_id))
-    return qe.Filter(must=must) if must else None
+    return qe.Filter(must=must or None, must_not=[IS_A_FACT])  # facts share the shard, never an event query
 
 
 def _match(key: str, value: str) -> qe.FieldCondition:
@@ -498,6 +632,14 @@ def _recaption(event: Event, people: list[str]) -> str:
     for tags in (event.tags, []):  # the ingest pipeline composes without tags
         if compose_caption(event.place, event.people, event.visible_text, event.quotes, tags) == event.caption:
             return compose_caption(event.place, people, event.visible_text, event.quotes, tags)
+    return event.caption
+
+
+def _recaption_place(event: Event, place: Place | None) -> str:
+    """The caption saying `place`, when it is a composed caption; else as it was (see `_recaption`)."""
+    for tags in (event.tags, []):
+        if compose_caption(event.place, event.people, event.visible_text, event.quotes, tags) == event.caption:
+            return compose_caption(place, event.people, event.visible_text, event.quotes, tags)
     return event.caption
 
 

@@ -9,6 +9,10 @@ Layout of the folder given to `IdentityIndex`:
   `person-N` number. It is the single authority for names; the `name` in point payloads is a copy
   kept for inspection and resynchronised from the registry when the index opens. Written to a
   temporary file and renamed, so a crash leaves the old or the new registry, never half of one.
+  An entry may also hold a name heard in speech (`heard`, with the mentions that support it in
+  `evidence`) and the heard names the user rejected (`rejected`); a heard name is shown until the
+  user confirms or rejects it, and never loosens face matching the way a user-given name does.
+  People only ever heard (a caller) are entries with source "voice" and no exemplars.
 * `.lock`: an flock held while the index is open, naming the holder's pid.
 
 Crash safety: a new identity is registered before its first exemplar is written. On open the
@@ -52,7 +56,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -75,7 +79,8 @@ CROP_QUALITY = 85
 CLUSTER_DISTANCE = 0.55  # unnamed clustering; see the module doc for the measurements
 MATCH_CANDIDATES = 64  # nearest exemplars examined per face, enough to look past one identity's
 REGISTRY_VERSION = 1
-SOURCES = ("enrolled", "observed")
+SOURCES = ("enrolled", "observed", "voice")  # "voice": heard giving their name, never seen
+MAX_EVIDENCE = 24  # heard mentions kept per identity: enough to show why, bounded for a chatty friend
 ID_PREFIX = "person-"
 _ID_RE = re.compile(rf"^{ID_PREFIX}(\d+)$")
 
@@ -85,8 +90,19 @@ class Identity:
     id: str  # "person-N", stable for the identity's whole life
     name: str | None  # None for someone seen but never named
     exemplars: int  # face samples stored for this identity
-    source: str  # "enrolled" (created from labelled photos) or "observed" (first seen in a recording)
+    source: str  # "enrolled" (labelled photos), "observed" (first seen in a recording) or "voice" (only heard)
     created: str  # ISO 8601, UTC
+    heard_name: str | None = None  # a name heard in speech (egomem.memory.naming), not confirmed by the user
+    evidence: tuple[dict[str, Any], ...] = ()  # what was heard: Evidence.to_json() of each mention
+
+    @property
+    def display_name(self) -> str | None:
+        """What events show: the name the user gave, else the name heard."""
+        return self.name or self.heard_name
+
+    @property
+    def voice_only(self) -> bool:
+        return self.source == "voice"
 
 
 @dataclass(frozen=True)
@@ -113,10 +129,13 @@ class NameTaken(IdentityError):
 class _Entry:
     """One identity in the registry; exemplar counts come from the shard, not the file."""
 
-    name: str | None
+    name: str | None  # given by the user (enrolment, `people name`): the only name that loosens face matching
     source: str
     created: str
     exemplars: int = 0
+    heard: str | None = None  # proposed from speech, shown until confirmed or rejected
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # heard names the user refused for this identity
 
 
 def normalize_name(name: str) -> str:
@@ -261,7 +280,7 @@ class IdentityIndex(LockedShard):
         for identity_id in list(self._entries):
             entry = self._entries[identity_id]
             entry.exemplars = counts.get(identity_id, 0)
-            if entry.exemplars == 0 and entry.name is None:
+            if entry.exemplars == 0 and entry.name is None and entry.source != "voice":
                 del self._entries[identity_id]  # registered, then the process died before its first face
                 changed = True
             elif payload_names.get(identity_id, {entry.name}) != {entry.name}:
@@ -316,6 +335,17 @@ class IdentityIndex(LockedShard):
                 return self._identity(identity_id)
         return None
 
+    def find_heard(self, name: str) -> Identity | None:
+        """The identity whose unconfirmed heard name this is, if any."""
+        key = _name_key(name)
+        for identity_id, entry in self._entries.items():
+            if entry.name is None and entry.heard is not None and entry.heard.casefold() == key:
+                return self._identity(identity_id)
+        return None
+
+    def rejected_names(self, identity_id: str) -> list[str]:
+        return list(self._entry(identity_id).rejected)
+
     def resolve(self, identity_id: str) -> str | None:
         """The live id an id now stands for: itself, the identity it was merged into, or None
         when it was forgotten or never existed."""
@@ -348,7 +378,8 @@ class IdentityIndex(LockedShard):
 
     def _identity(self, identity_id: str) -> Identity:
         e = self._entries[identity_id]
-        return Identity(identity_id, e.name, e.exemplars, e.source, e.created)
+        heard = e.heard if e.name is None else None  # a name the user gave always wins
+        return Identity(identity_id, e.name, e.exemplars, e.source, e.created, heard, tuple(e.evidence))
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -405,7 +436,7 @@ class IdentityIndex(LockedShard):
             if entry.exemplars < self.max_exemplars and distance > self.duplicate_distance:
                 self._add_exemplar(identity_id, vector, "observed")
             self._keep_crop(identity_id, crop)
-            return IdentityMatch(identity_id, entry.name, distance, is_new=False)
+            return IdentityMatch(identity_id, entry.name or entry.heard, distance, is_new=False)
         identity_id = self._create(None, "observed")
         self._add_exemplar(identity_id, vector, "observed")
         self._keep_crop(identity_id, crop)
@@ -426,8 +457,8 @@ class IdentityIndex(LockedShard):
                 f"{other.name!r} is already the name of {other.id}; if {identity_id} is the same person, "
                 f"merge them: egomem people merge {identity_id} {other.id}"
             )
-        if entry.name != display:
-            entry.name = display
+        if entry.name != display or entry.heard is not None:
+            entry.name, entry.heard = display, None
             self._save_registry()  # the registry is the authority; a crash before the sync is redone on open
             self._sync_payload_name(identity_id)
             self._flush()
@@ -442,6 +473,9 @@ class IdentityIndex(LockedShard):
             raise IdentityError(f"cannot merge {source_id} into itself")
         source, into = self._entry(source_id), self._entry(into_id)
         into.name = into.name or source.name
+        into.heard = into.heard or source.heard
+        into.evidence = (into.evidence + source.evidence)[-MAX_EVIDENCE:]
+        into.rejected = list(dict.fromkeys(into.rejected + source.rejected))
         into.created = min(into.created, source.created)
         into.exemplars += source.exemplars
         del self._entries[source_id]
@@ -468,6 +502,77 @@ class IdentityIndex(LockedShard):
         self._compact()
         self._move_crops(identity_id, None)
         return gone
+
+    # -- heard names (see egomem.memory.naming) --------------------------------------------------
+
+    def hear(self, identity_id: str, evidence: Sequence[dict[str, Any]]) -> Identity:
+        """Keep mentions of a name heard for the identity (pending until enough of them agree)."""
+        entry = self._entry(identity_id)
+        new = [dict(e) for e in evidence if dict(e) not in entry.evidence]
+        if new:
+            entry.evidence = (entry.evidence + new)[-MAX_EVIDENCE:]
+            self._save_registry()
+        return self._identity(identity_id)
+
+    def propose_name(self, identity_id: str, name: str, evidence: Sequence[dict[str, Any]] = ()) -> Identity | None:
+        """Show `name`, heard in speech, for the identity until the user confirms or rejects it.
+
+        Returns the identity, or None when the name is not taken up: the user named the identity
+        already, refused this name for it, or another identity is called that.
+        """
+        entry = self._entry(identity_id)
+        display = normalize_name(name)
+        if entry.name is not None or display.casefold() in {n.casefold() for n in entry.rejected} or _ID_RE.match(display):
+            return None
+        other = self.find(display) or self.find_heard(display)
+        if other is not None and other.id != identity_id:
+            return None
+        self.hear(identity_id, evidence)
+        if entry.heard != display:
+            entry.heard = display
+            self._save_registry()
+        return self._identity(identity_id)
+
+    def confirm_name(self, identity_id: str) -> Identity:
+        """The heard name becomes the identity's real name (as if the user had given it)."""
+        entry = self._entry(identity_id)
+        if entry.name is not None:
+            return self._identity(identity_id)
+        if entry.heard is None:
+            raise IdentityError(f"{identity_id} has no heard name to confirm; name them with `egomem people name {identity_id} NAME`")
+        return self.rename(identity_id, entry.heard)
+
+    def reject_name(self, identity_id: str) -> Identity:
+        """Drop the heard name and remember the refusal, so that it is not proposed again for them."""
+        entry = self._entry(identity_id)
+        if entry.heard is None:
+            raise IdentityError(f"{identity_id} has no heard name to reject")
+        rejected = entry.heard
+        entry.rejected = list(dict.fromkeys([*entry.rejected, rejected]))
+        entry.evidence = [e for e in entry.evidence if str(e.get("name", "")).casefold() != rejected.casefold()]
+        entry.heard = None
+        self._save_registry()
+        return self._identity(identity_id)
+
+    def add_voice(self, name: str, evidence: Sequence[dict[str, Any]] = ()) -> Identity | None:
+        """A person only heard (a call, a voice memo), found by name or created with source "voice".
+
+        None when the user rejected that name for a voice-only person, or someone seen has it.
+        """
+        display = normalize_name(name)
+        if _ID_RE.match(display) or self.find(display) is not None:
+            return None
+        for identity_id, entry in self._entries.items():
+            if entry.source == "voice" and display.casefold() in {n.casefold() for n in entry.rejected}:
+                return None
+        for identity_id, entry in self._entries.items():
+            if entry.source == "voice" and display.casefold() in {(entry.name or "").casefold(), (entry.heard or "").casefold()}:
+                return self.hear(identity_id, evidence)
+        identity_id = f"{ID_PREFIX}{self._next_number}"
+        self._next_number += 1
+        self._entries[identity_id] = _Entry(None, "voice", _now(), heard=display, evidence=[dict(e) for e in evidence][-MAX_EVIDENCE:])
+        self._save_registry()
+        return self._identity(identity_id)
 
     def _create(self, name: str | None, source: str) -> str:
         identity_id = f"{ID_PREFIX}{self._next_number}"
@@ -592,7 +697,9 @@ class IdentityIndex(LockedShard):
             "version": REGISTRY_VERSION,
             "next_number": self._next_number,
             "identities": {
-                i: {"name": e.name, "source": e.source, "created": e.created}
+                i: {"name": e.name, "source": e.source, "created": e.created,
+                    **({"heard": e.heard} if e.heard else {}), **({"evidence": e.evidence} if e.evidence else {}),
+                    **({"rejected": e.rejected} if e.rejected else {})}  # fmt: skip
                 for i, e in sorted(self._entries.items(), key=lambda item: _number(item[0]))
             },
             "merged": dict(sorted(self._merged.items(), key=lambda item: _number(item[0]))),
@@ -680,6 +787,9 @@ def _read_registry(path: Path) -> tuple[dict[str, _Entry], int, dict[str, str], 
                 name=normalize_name(v["name"]) if v.get("name") else None,
                 source=v.get("source") if v.get("source") in SOURCES else "observed",
                 created=str(v.get("created") or _now()),
+                heard=normalize_name(v["heard"]) if v.get("heard") else None,
+                evidence=[dict(e) for e in v.get("evidence") or []],
+                rejected=[str(n) for n in v.get("rejected") or []],
             )
             for i, v in data["identities"].items()
         }
