@@ -22,7 +22,7 @@ from egomem.errors import EgomemError, MediaError
 from egomem.media.decode import iter_frames, load_audio
 from egomem.media.readahead import ReadAhead
 from egomem.media.recording import Recording
-from egomem.media.sources import IngestItem, build_recording, collect, read_life_folder
+from egomem.media.sources import IngestItem, build_recording, collect, in_local_offset, read_life_folder
 from egomem.memory.buffer import ShortTermBuffer
 from egomem.memory.episodes import build_events
 from egomem.memory.events import Event, Place
@@ -144,6 +144,8 @@ class Ingestor:
             elif isinstance(outcome, Recording):
                 batch[outcome.id] = item.path
             prepared.append(outcome)
+        localised = iter(in_local_offset([r for r in prepared if isinstance(r, Recording)]))
+        prepared = [next(localised) if isinstance(r, Recording) else r for r in prepared]
         results: list[RecordingResult] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as speech_worker:
             ahead: dict[int, Future[Heard]] = {}

@@ -536,3 +536,20 @@ def test_supported_suffixes() -> None:
     assert {".mp4", ".mov", ".mkv", ".wav", ".flac", ".m4a", ".mp3", ".ogg", ".opus", ".jpg", ".jpeg", ".png"} == set(
         SUPPORTED_SUFFIXES
     )
+
+
+def test_a_container_time_in_utc_is_told_in_the_offset_of_the_recordings_around_it(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from egomem.media.recording import FactSource, MediaKind, Recording
+    from egomem.media.sources import in_local_offset
+
+    def rec(name: str, start: str, source: FactSource) -> Recording:
+        return Recording(name, tmp_path / name, MediaKind.AUDIO, datetime.fromisoformat(start), 10.0, True, False, source)
+
+    batch = [rec("a", "2026-02-20T17:00:00-07:00", FactSource.MANIFEST), rec("call", "2026-02-21T00:33:00+00:00", FactSource.CONTAINER),
+             rec("far", "2026-03-20T00:33:00+00:00", FactSource.CONTAINER)]  # fmt: skip
+    local = in_local_offset(batch)
+    assert local[1].start == batch[1].start and local[1].start.isoformat() == "2026-02-20T17:33:00-07:00"  # Friday evening, not Saturday
+    assert "offset of the recordings around it" in local[1].notes[-1]
+    assert local[0] == batch[0] and local[2] == batch[2]  # a manifest time, and one too far from any, stay as they were

@@ -289,11 +289,15 @@ def test_people_cards_prefer_a_face_crop_and_fall_back_to_a_moment(tmp_path: Pat
     crop.write_bytes(b"jpeg")
     moment = tmp_path / "moment.jpg"
     seen = datetime(2026, 3, 3, 15, 39, tzinfo=CET)
-    view = SimpleNamespace(id="person-6", name=None, exemplars=2, crops=[tmp_path / "gone.jpg", crop], events=2, last_seen=seen)
+    from egomem.people import PersonView
+
+    view = PersonView("person-6", None, "observed", 2, [tmp_path / "gone.jpg", crop], 2, None, seen)
     card = person_card(view, UTC, moment)
     assert card.picture == crop and card.label == "unnamed (person-6)" and card.caption == "unnamed (person-6) · 2 moments, last 03 Mar"
-    named = person_card(SimpleNamespace(id="person-2", name="biden", exemplars=1, crops=[], events=1, last_seen=None), UTC, moment)
+    named = person_card(PersonView("person-2", "biden", "enrolled", 1, [], 1, None, None), UTC, moment)
     assert named.picture == moment and named.caption == "biden · 1 moment"
+    heard = person_card(PersonView("person-7", None, "observed", 1, [], 1, None, None, heard_name="Ines"), UTC, moment)
+    assert heard.label == "Ines (heard, not confirmed)"
     assert person_choices([card, named]) == [("unnamed (person-6)", "person-6"), ("biden (person-2)", "person-2")]
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple, Sequence
 
@@ -252,3 +252,19 @@ def build_recording(path: Path, entry: ManifestEntry | None, *, now: datetime) -
         fps=info.fps,
         notes=tuple(notes),
     )
+
+
+def in_local_offset(recordings: Sequence[Recording]) -> list[Recording]:
+    """Recordings whose start came in UTC from the container (phones write `creation_time` in UTC)
+    take the UTC offset of the nearest recording in time whose manifest gave one, so that "Saturday"
+    said in a phone call is the wearer's Saturday. The instant is unchanged."""
+    anchors = [r for r in recordings if r.start_source is FactSource.MANIFEST and r.start.utcoffset() is not None]
+    out = []
+    for r in recordings:
+        if anchors and r.start_source is not FactSource.MANIFEST and r.start.utcoffset() == timedelta(0):
+            near = min(anchors, key=lambda a: abs((a.start - r.start).total_seconds()))
+            offset = near.start.tzinfo
+            if near.start.utcoffset() != timedelta(0) and abs((near.start - r.start).total_seconds()) <= 3 * 86400:
+                r = replace(r, start=r.start.astimezone(offset), notes=r.notes + (f"start given in UTC by the {r.start_source.value}; told in the offset of the recordings around it ({near.start:%z})",))
+        out.append(r)
+    return out

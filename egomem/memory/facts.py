@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from egomem.memory.events import Event
-from egomem.timeexpr import names_day, resolve_ahead
+from egomem.timeexpr import TimeWindow, names_day, parse_clock, resolve_ahead
 
 # == cue tables ===================================================================================
 
@@ -340,6 +340,9 @@ def _from_match(kind: FactKind, cue: str, m: re.Match[str], sentence: str, said_
     if price is not None:
         when_text = when_text[: price[2][0]] + when_text[price[2][1] :] if when_text is sentence else when_text
     window = resolve_ahead(when_text, said_at) if kind not in (FactKind.PURCHASE, FactKind.PRICE, FactKind.PLACEMENT, FactKind.DECISION) or cue == "move" else None
+    if window is not None and when_text is not sentence and (whole := parse_clock(sentence)) and (part := parse_clock(when_text)):
+        if whole[0] == part[0] + 12:  # "move dinner to Saturday at 8": the sentence's "dinner" says 20:00
+            window = TimeWindow(window.start + timedelta(hours=12), window.end + timedelta(hours=12))
     if kind == FactKind.PLAN and window is not None and _is_appointment(sentence, window):
         kind = FactKind.APPOINTMENT
     return Fact(
@@ -574,6 +577,9 @@ def spoken_amount(words: str) -> float | None:
 
 # == updates ======================================================================================
 
+# Subjects the extractor falls back to when a sentence does not say what it is about.
+PLACEHOLDER_SUBJECTS = frozenset({"price", "purchase", "it", "one", "that", "this", "done", "total", "them", "thing"})
+
 Similar = Callable[[str, str], float]
 
 
@@ -643,6 +649,10 @@ def _match(later: Fact, earlier: Fact, words: set[str], similar: Similar) -> flo
     if later.said_status == FactStatus.CANCELLED and later.target_start is not None and earlier.target_start is not None:
         if later.target_start <= earlier.target_start < (later.target_end or later.target_start):
             return 1.0  # "forget about Friday" cancels what was planned for Friday
+    if (later.subject in PLACEHOLDER_SUBJECTS or earlier.subject in PLACEHOLDER_SUBJECTS) and not (
+        later.recording_id == earlier.recording_id and later.said_at - earlier.said_at <= DONE_WINDOW
+    ):
+        return None  # "price" or "it" says nothing of what it is about: only the same conversation can tell
     shared = words & set(earlier.words)
     score = similar(later.subject, earlier.subject)
     if later.kind == FactKind.PURCHASE and earlier.item:

@@ -265,6 +265,11 @@ def is_name(word: str, options: NamingOptions = NamingOptions()) -> bool:
     return word.casefold() not in taken and core[0].casefold() not in taken
 
 
+def introduced_names(text: str, options: NamingOptions = NamingOptions()) -> list[str]:
+    """Names speakers give themselves in `text` ("I'm Carlos", "it's Leo from the gym"), whoever they are."""
+    return _names(text, _INTRODUCTIONS + _CALL_INTRODUCTIONS, options)
+
+
 def _names(text: str, patterns: Sequence[re.Pattern[str]], options: NamingOptions) -> list[str]:
     found: list[str] = []
     for pattern in patterns:

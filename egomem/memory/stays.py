@@ -24,12 +24,12 @@ from egomem.memory.places import KnownPlace, NamedPlace, distance_m, named_place
 from egomem.types import GeoPoint
 
 USER, SIGN, SPEECH, VISUAL = "user", "sign", "speech", "visual"
-_RANK = {USER: 0, SIGN: 1, SPEECH: 2}  # lower wins
+_RANK = {USER: 0, SPEECH: 1, SIGN: 2}  # lower wins: "welcome to X" names the place; a text in view may be a poster
 
 # Phrases that name the place the speaker is in. Deliberately narrow: "let's meet at X" names another place.
 # The phrase in any case, the name in capitals (as Whisper writes names).
 _SPOKEN = re.compile(
-    r"\b(?i:welcome (?:back )?to|here at|this is|thanks? (?:you )?for (?:coming|shopping|visiting)(?: to| at)?|"
+    r"\b(?i:welcome (?:back )?to|here at|thanks? (?:you )?for (?:coming|shopping|visiting)(?: to| at)?|"
     r"thanks? (?:you )?for choosing|you'?re at|we'?re at)\s+(?i:the\s+)?"
     r"([A-Z][\w'’&-]*(?:\s+(?:of|and|&|on|de)\s+[A-Z][\w'’&-]*|\s+[A-Z][\w'’&-]*){0,4})"
 )
@@ -42,6 +42,7 @@ _NOT_NAMES = {
 class StayOptions:
     radius_m: float = 120.0  # visits closer than this to a place's centre are that place
     min_sign_weight: float = 0.5  # a text first in view on one visit weighs 1, the second 0.5; summed over visits
+    min_sign_share: float = 0.25  # ... and is read on at least this share of the place's visits
     # Placing a recording without GPS by how it looks: accepted above `min` and `margin` over the runner-up.
     clip_min_similarity: float = 0.85
     clip_margin: float = 0.05
@@ -185,8 +186,11 @@ def _name(
     if user is not None:
         return user.name, USER
     fresh: tuple[str, str, float, int] | None = None  # name, source, score, visits
-    for source, cands, floor in ((SIGN, signs, options.min_sign_weight), (SPEECH, spoken, 0.0)):
-        strong = [(k, c) for k, c in cands.items() if c.weight >= floor]
+    visits = len({e.recording_id for e in c.events})
+    # A sign is read on a fair share of visits; a note or a label read once at a place visited often is not its name.
+    seen_enough = max(1, math.ceil(options.min_sign_share * visits))
+    for source, cands, floor in ((SPEECH, spoken, 0.0), (SIGN, signs, options.min_sign_weight)):
+        strong = [(k, c) for k, c in cands.items() if c.weight >= floor and (source != SIGN or len(c.visits) >= seen_enough)]
         ranked = sorted(strong, key=lambda kc: (-kc[1].score, -len(kc[1].visits), kc[0]))
         if ranked:
             key, cand = ranked[0]

@@ -159,7 +159,7 @@ def time_match(choice: str, t: datetime, at: datetime, ahead: bool = False) -> f
         local = t.astimezone(at.tzinfo)
         minutes = abs((local.hour * 60 + local.minute) - (clock[0] * 60 + clock[1]))
         score = max(0.0, 1.0 - minutes / 120.0)
-        if day_window is None or day_window.start.date() <= local.date() <= (day_window.end.date()):
+        if day_window is None or day_window.start <= local < day_window.end:
             return score
         return score * 0.2
     window = resolve_ahead(lowered, at) if ahead else resolve(lowered, at).window

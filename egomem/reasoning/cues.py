@@ -47,7 +47,8 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("count", r"\bhow (many|often)\b|\bnumber of (times|visits)\b|\bhow frequently\b"),
     ("how_much", r"\bhow much\b.*\b(cost|costs|pay|paid|spend|spent|charge[ds]?|price|come to|came to|was it|is it|be)\b"
                  r"|\bwhat (was|is|'s) the (price|cost|total|bill)\b|\bwhat did .* (cost|charge)\b|\bprice of\b"),
-    ("who", r"\b(who|whom|whose)\b|\bwhich (person|people|friend|one of them)\b|\bwith whom\b"),
+    ("who", r"\b(who|whom|whose)\b|\bwhich (person|people|friend|one of them)\b|\bwith whom\b"
+            r"|\bwhat('s| is| was) (the |his |her |their )?name\b|\bwhat (was|is) (he|she|the \w+) called\b"),
     ("where", r"\bwhere\b|\bwhich (place|shop|store|room|city|cafe|restaurant|bar|spot)\b|\bwhat (place|shop|store)\b"),
     ("when", r"\bwhen\b|\bwhat time\b|\bwhat day\b|\bwhich day\b|\bwhat date\b|\bhow long ago\b"),
     ("yes_no", r"^\s*(did|do|does|was|were|is|are|have|has|had|am|will|can|could|should)\s+(i|we|you|he|she|they|it|there|\w+)\b"),
@@ -70,6 +71,9 @@ NEGATION = r"\b(not|never|didn't|don't|doesn't|wasn't|weren't|haven't|hasn't|isn
 NONE_CHOICE = r"^\s*(none( of (these|the above|them|those))?|nobody|no one|nothing|neither|not mentioned|no[ -]?one)\b"
 YES = r"^\s*(yes|yeah|yep|he did|she did|i did|they did|it was|correct)\b"
 NO = r"^\s*(no|nope|not|he didn't|she didn't|i didn't|they didn't|never)\b"
+
+# "What did it end up costing?", "where's the key now?": the latest version of something that changed.
+UPDATE = r"\b(end(ed)? up|in the end|finally|now|right now|currently|anymore|at the moment|these days|latest|after all)\b"
 
 # A question about what lies ahead of the asking moment: plans, appointments, things to bring.
 FUTURE = (

@@ -9,7 +9,7 @@ come out the same.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Iterable
@@ -97,6 +97,8 @@ def analyse(text: str, at: datetime, known_people: Iterable[str] = (), known_pla
     elif time.order is None and kind is Kind.WHEN and re.search(r"\b(get|got|arrived?|reach(ed)?|make it) (to|at|in)\b", lowered):
         # "What time did I get to the gym?" asks for the start of the visit.
         time = TimeConstraint(time.window, Order.EARLIEST, time.phrases)
+    if time.order is None and kind is not Kind.COUNT and cues.matches(cues.UPDATE, _without_quotes(lowered)):
+        time = TimeConstraint(time.window, Order.LATEST, time.phrases)
     clock = _clock(unquoted, at, time) if kind in (Kind.WHERE, Kind.WHO, Kind.WHAT, Kind.YES_NO) and not future else None
     if clock is not None:
         time = TimeConstraint(TimeWindow(clock - CLOCK_SLACK, min(clock + CLOCK_SLACK, at)), None, time.phrases)
@@ -105,6 +107,8 @@ def analyse(text: str, at: datetime, known_people: Iterable[str] = (), known_pla
         or bool(re.search(r"\bwhere (is|are|was|were|does|did|do) (?!i\b)\w+(?: \w+)? (from|come from|live|grow up|grew up|born)\b", lowered))
     )
     fact_kinds = tuple(name for name, pattern in cues.FACT_CUES.items() if cues.matches(pattern, lowered))
+    # "Where'd I leave the key?": where a thing was put, said aloud, not where I was.
+    said_place = said_place or (kind is Kind.WHERE and "placement" in fact_kinds and not re.search(r"\bwhere (was|were) (i|we)\b", lowered))
     negated = bool(re.search(r"\b(which|what|who)\b", lowered)) and cues.matches(cues.NEGATION, _without_quotes(lowered))
     hints = sum(1 for w in words if w in cues.ENGLISH_HINTS)
     foreign_letters = bool(re.search(r"[^\x00-\x7f\u2018-\u201d]", text))
@@ -113,6 +117,13 @@ def analyse(text: str, at: datetime, known_people: Iterable[str] = (), known_pla
         text, at, kind, time, people, places, modality, habit or most, daily_hours if habit else None, keywords,
         said_place, negated, future, target, clock, _sequence(lowered), fact_kinds, most, language_ok,
     )  # fmt: skip
+
+
+def unbounded(q: Question) -> Question:
+    """The question with its time words read as content: no window; a day it names may be a plan's target."""
+    time_words = tuple(w for phrase in q.time.phrases for w in tokens(phrase) if w not in cues.STOPWORDS and w not in q.keywords)
+    target = q.target or resolve_ahead(_without_quotes(q.text), q.at)
+    return replace(q, time=TimeConstraint(None, q.time.order, ()), clock=None, keywords=q.keywords + time_words, target=target)
 
 
 def _kind(q: str) -> Kind:
@@ -135,7 +146,7 @@ def _clock(text: str, at: datetime, time: TimeConstraint) -> datetime | None:
     clock time before the asking moment."""
     if not re.search(cues.CLOCK_PREFIX + r"(\d|half|quarter|noon|midday|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)", text, re.I):
         return None
-    found = parse_clock(text)
+    found = parse_clock(re.sub(r"\b[\w-]+ (hundred|thousand)\b|[$€£]\s*\d+|\d+(\.\d+)? ?(dollars?|euros?|pounds?|bucks|percent)", " ", text, flags=re.I))
     if found is None:
         return None
     day = time.window.start.date() if time.window else at.date()

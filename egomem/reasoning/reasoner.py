@@ -19,9 +19,10 @@ import numpy as np
 
 from egomem.memory.events import Event
 from egomem.memory.facts import Fact
+from egomem.memory.naming import introduced_names
 from egomem.memory.embedder import TextEmbedder
 from egomem.reasoning import compose as c
-from egomem.reasoning.question import Kind, Question, analyse, compact, tokens
+from egomem.reasoning.question import Kind, Question, analyse, compact, tokens, unbounded
 from egomem.reasoning.recall import FactRecall, FoundFact, fact_evidence
 from egomem.reasoning.retrieval import (
     Candidate,
@@ -35,11 +36,12 @@ from egomem.reasoning.retrieval import (
 )
 from egomem.reasoning.types import NO_MEMORY, Answer, Evidence, Reader
 from egomem.store.base import EventStore
-from egomem.timeexpr import Order
+from egomem.timeexpr import Order, resolve_ahead
 
 EVIDENCE = 5
 MIN_RELEVANCE = 0.30  # below this the best event is not about the question: abstain rather than guess
 SAME_MATCH = 0.75  # events within this share of the best relevance count as "the same thing again"
+SAME_MEANING = 0.55  # a moment whose text vector is this close to the question's is about it, whatever its words
 EMPTY = "Ask me something about what you recorded, for example \"What did Alice ask me to buy?\""
 FOREIGN = "I can only read questions in English so far; please ask in English."
 
@@ -80,9 +82,15 @@ class Reasoner:
         vectors = self.embedder.embed([q.text] + [f"{q.text} {v}" for v in choices.values()] + list(choices.values()))
         query_vectors, choice_vectors = vectors[: 1 + len(choices)], dict(zip(choices, vectors[1 + len(choices) :]))
         if q.habit and q.kind in (Kind.WHERE, Kind.WHO):
-            return self._habit(q, choices)
+            return self._habit(q, choices, query_vectors)
         facts = self.facts.find(q, vectors[0]) if self._wants_facts(q) else []
         matching, candidates = self._plan(q, query_vectors, facts)
+        if not matching and not facts and q.time.window is not None and q.kind not in (Kind.YES_NO, Kind.COUNT):
+            # Nothing then: the time words may name the thing asked about ("dinner plans", "the poster
+            # for March 6", "what to bring on Tuesday"), not when it was heard. Look at all of memory.
+            q = unbounded(q)
+            facts = self.facts.find(q, vectors[0]) if self._wants_facts(q) else []
+            matching, candidates = self._plan(q, query_vectors, facts)
         if not matching:
             return self._choose(q, choices, [], [], {}, facts, NO_MEMORY, abstained=True)
         evidence_events = _supporting(matching, candidates)
@@ -165,7 +173,7 @@ class Reasoner:
 
     # -- habits -------------------------------------------------------------------------------
 
-    def _habit(self, q: Question, choices: Mapping[str, str]) -> Answer:
+    def _habit(self, q: Question, choices: Mapping[str, str], query_vectors: np.ndarray) -> Answer:
         """"Where do I usually go in the evening?", "who do I see most often?": count distinct
         occasions over every day of the window."""
         events = self.retriever.moments(q)
@@ -175,6 +183,11 @@ class Reasoner:
         if q.places:
             ids = at_places(q.places, events)
             events = [e for e in events if e.id in ids]
+        if q.keywords:  # "where do I usually get coffee?": the moments about coffee
+            found = self.retriever.search(q, query_vectors)
+            best = found[0].relevance if found else 0.0
+            about = {m.event.id for m in found if m.relevance >= SAME_MATCH * best and best >= MIN_RELEVANCE}
+            events = [e for e in events if e.id in about] or events
         if q.kind is Kind.WHO:
             ranking = c.people_ranking(events, exclude=q.people)
             if not ranking:
@@ -215,7 +228,7 @@ class Reasoner:
             speaker = _speaker_of(top, quote) if q.modality == "heard" else None
             if speaker:
                 return f"{speaker} {context}."
-            people = [p for p in top.people if not any(same_person(n, p) for n in q.people)]
+            people = [p for p in _people_in(top) if not any(same_person(n, p) for n in q.people)]
             return f"{c.join_names(people) if people else 'no one I could recognise'} {context}."
         if q.kind is Kind.WHERE and q.said_place and quote:
             return f"{c.extract(q, quote)} {context}."
@@ -224,8 +237,10 @@ class Reasoner:
         if q.kind is Kind.WHERE:
             signs = f" (signs in view: {', '.join(top.visible_text[:3])})" if top.visible_text and not (top.place and top.place.name) else ""
             return f"{where or 'A place without a recorded position'}{signs}, {when}."
-        if q.kind is Kind.WHEN and fact is not None and fact.target_start is not None and _asks_target(q):
-            return f"{c.when_text(fact.target_start, q.at)} (\"{fact.text}\", said {when})."
+        target = _target(q, top, quote, fact)
+        if q.kind is Kind.WHEN and target is not None:
+            said = fact.text if fact is not None and fact.target_start is not None else (quote or ", ".join(top.visible_text[:3]))
+            return f"{c.when_text(target, q.at)} (\"{said}\", {'said' if quote or fact else 'seen'} {when})."
         if q.kind is Kind.WHEN:
             return f"{when}{' at ' + where if where else ''}."
         if q.kind is Kind.COUNT:
@@ -294,11 +309,13 @@ class Reasoner:
                     named = _speaker_of(m.event, sentence)
                     if named and not same_person(choice, named):
                         return 0.1
-                    return 0.7 if any(same_person(choice, p) for p in m.event.people) else 0.0
+                    return 0.7 if any(same_person(choice, p) for p in _people_in(m.event)) else 0.0
 
-                strength = min(1.0, c.covered(q.keywords, quotes.get(top.id) or top.transcript) / 0.5) if q.keywords else 1.0
-                return max(w * by(m) for w, m in ranked) * max(strength, 0.5 if fact is not None else 0.0)
-            return max(w * (1.0 if any(same_person(choice, p) for p in m.event.people) else 0.0) for w, m in ranked)
+                # The moment must be about the question (its words, or its meaning), or "none of these" may be the truth.
+                worded = min(1.0, c.covered(q.keywords, quotes.get(top.id) or top.transcript) / 0.5) if q.keywords else 1.0
+                meant = 1.0 if matching[0].dense >= SAME_MEANING else 0.0
+                return max(w * by(m) for w, m in ranked) * max(worded, meant, 0.5 if fact is not None else 0.0)
+            return max(w * (1.0 if any(same_person(choice, p) for p in _people_in(m.event)) else 0.0) for w, m in ranked)
         if q.kind is Kind.WHERE and q.said_place:  # the place was named aloud, wherever I was then
             return max(w * c.said(choice, q.keywords, m.event) for w, m in ranked)
         if q.kind is Kind.WHERE:
@@ -306,8 +323,9 @@ class Reasoner:
                 return max(c.overlap(choice, fact.where), c.overlap(choice, fact.text) * 0.8)
             return max(w * c.place_support(choice, m.event) for w, m in ranked)
         if q.kind is Kind.WHEN:
-            if fact is not None and fact.target_start is not None and _asks_target(q):
-                return c.time_match(choice, fact.target_start, q.at, ahead=True) or c.time_match(choice, fact.target_start, q.at)
+            target = _target(q, top, quotes.get(top.id), fact)
+            if target is not None:
+                return c.time_match(choice, target, q.at, ahead=True) or c.time_match(choice, target, q.at)
             return c.time_match(choice, top.start.astimezone(q.at.tzinfo), q.at)
         if q.kind is Kind.COUNT:
             return c.count_support(choice, distinct_occasions([m.event for m in matching]))
@@ -374,6 +392,22 @@ def _amounts(event: Event, quote: str | None, fact: Fact | None) -> list[float]:
     return found + c.money_in(quote or "") + c.money_in(event.transcript) + c.money_in(" ".join(event.visible_text), need_cue=False)
 
 
+def _target(q: Question, event: Event, quote: str | None, fact: Fact | None) -> datetime | None:
+    """When the thing asked about is for: the fact's target, else the time the best sentence (or the
+    text in view: "PLUMBER FRI 4PM") names, read forwards from when it was heard or seen."""
+    if not _asks_target(q):
+        return None
+    if fact is not None and fact.target_start is not None:
+        return fact.target_start
+    if not q.future:
+        return None
+    for text in (quote or "", " ".join(event.visible_text)):
+        window = resolve_ahead(text, event.start) if text else None
+        if window is not None:
+            return window.start
+    return None
+
+
 def _asks_target(q: Question) -> bool:
     """"When is the vet visit?" asks when it will be; "when did Ana mention the vet?" when it was said."""
     return q.future or (q.modality != "heard" and not q.time.order)
@@ -385,6 +419,15 @@ def _speaker_of(event: Event, sentence: str | None) -> str | None:
         if sentence and sentence in s.text and s.speaker and s.speaker != "me" and not s.speaker.lower().startswith("speaker"):
             return s.speaker
     return None
+
+
+def _people_in(event: Event) -> list[str]:
+    """Who the moment shows: the people in view with their names, else the names voices gave
+    themselves ("I'm Carlos", "it's Leo" on a call) and the named voices."""
+    named = [p for p in event.people if not p.startswith("person-")]
+    heard = [n for s in c.sentences(event) for n in introduced_names(s.text)]
+    voices = [q.speaker for q in event.quotes if q.speaker and q.speaker != "me" and not q.speaker.lower().startswith("speaker")]
+    return list(dict.fromkeys(named + heard + voices + [p for p in event.people if p.startswith("person-")]))
 
 
 def _hour(t: datetime) -> float:

@@ -17,9 +17,11 @@ from egomem.reasoning.question import Question, tokens
 from egomem.reasoning.retrieval import same_person
 from egomem.reasoning.types import FactEvidence
 from egomem.store.base import EventStore
+from egomem.timeexpr import Order
 
 FACT_CANDIDATES = 20
 MIN_FACT_RELEVANCE = 0.45  # below this a fact is not about the question
+SAME_FACT = 0.7  # facts within this share of the best relevance are about the same thing
 
 
 @dataclass(frozen=True)
@@ -47,21 +49,25 @@ class FactRecall:
         for fact, score in hits:
             if not _valid_at(fact, q):
                 continue
-            score += 0.2 * _covered(q.keywords, f"{fact.subject} {fact.text} {fact.item or ''} {fact.where or ''}")
+            covered = _covered(q.keywords, f"{fact.subject} {fact.text} {fact.item or ''} {fact.where or ''}")
+            score += 0.2 * covered
             if q.people and _involves(fact, q.people):
                 score += 0.15
             if q.future and fact.target_start is not None:
                 if fact.target_start >= q.at:
                     score += 0.1
-                if q.target is not None and q.target.start <= fact.target_start < q.target.end:
+                if covered > 0 and q.target is not None and q.target.start <= fact.target_start < q.target.end:
                     score += 0.25
             if q.fact_kinds and fact.kind.value in q.fact_kinds:
                 score += 0.05
             found.append(FoundFact(fact, score))
-        if q.people:  # people named are constraints, as for moments (unless no fact names them)
-            found = [f for f in found if _involves(f.fact, q.people)] or found
-        found.sort(key=lambda f: f.relevance, reverse=True)
-        return [f for f in found if f.relevance >= MIN_FACT_RELEVANCE]
+        found = sorted((f for f in found if f.relevance >= MIN_FACT_RELEVANCE), key=lambda f: f.relevance, reverse=True)
+        if found and (q.future or q.time.order is Order.LATEST):
+            # What lies ahead, or what it is now: of the facts about it, the latest word wins.
+            near = [f for f in found if f.relevance >= SAME_FACT * found[0].relevance]
+            near.sort(key=lambda f: f.fact.said_at, reverse=True)
+            found = near + [f for f in found if f not in near]
+        return found
 
 
 def _involves(fact: Fact, people: tuple[str, ...]) -> bool:
