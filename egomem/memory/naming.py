@@ -270,6 +270,11 @@ def introduced_names(text: str, options: NamingOptions = NamingOptions()) -> lis
     return _names(text, _INTRODUCTIONS + _CALL_INTRODUCTIONS, options)
 
 
+def addressed_names(text: str, options: NamingOptions = NamingOptions()) -> list[str]:
+    """Names someone is called by in `text` ("thanks, Sam", "Ines, could you ...")."""
+    return _names(text, _ADDRESSES, options)
+
+
 def _names(text: str, patterns: Sequence[re.Pattern[str]], options: NamingOptions) -> list[str]:
     found: list[str] = []
     for pattern in patterns:

@@ -46,7 +46,8 @@ SPEECH_CUES: dict[str, tuple[str, ...]] = {
 KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("count", r"\bhow (many|often)\b|\bnumber of (times|visits)\b|\bhow frequently\b"),
     ("how_much", r"\bhow much\b.*\b(cost|costs|pay|paid|spend|spent|charge[ds]?|price|come to|came to|was it|is it|be)\b"
-                 r"|\bwhat (was|is|'s) the (price|cost|total|bill)\b|\bwhat did .* (cost|charge)\b|\bprice of\b"),
+                 r"|\bwhat (was|is|'s) the (price|cost|total|bill)\b|\bwhat did .* (cost|costing|charge|come to)\b|\bprice of\b"
+                 r"|\bend(ed)? up (costing|paying|being)\b"),
     ("who", r"\b(who|whom|whose)\b|\bwhich (person|people|friend|one of them)\b|\bwith whom\b"
             r"|\bwhat('s| is| was) (the |his |her |their )?name\b|\bwhat (was|is) (he|she|the \w+) called\b"),
     ("where", r"\bwhere\b|\bwhich (place|shop|store|room|city|cafe|restaurant|bar|spot)\b|\bwhat (place|shop|store)\b"),

@@ -19,7 +19,7 @@ import numpy as np
 
 from egomem.memory.events import Event
 from egomem.memory.facts import Fact
-from egomem.memory.naming import introduced_names
+from egomem.memory.naming import addressed_names, introduced_names
 from egomem.memory.embedder import TextEmbedder
 from egomem.reasoning import compose as c
 from egomem.reasoning.question import Kind, Question, analyse, compact, tokens, unbounded
@@ -41,6 +41,7 @@ from egomem.timeexpr import Order, resolve_ahead
 EVIDENCE = 5
 MIN_RELEVANCE = 0.30  # below this the best event is not about the question: abstain rather than guess
 SAME_MATCH = 0.75  # events within this share of the best relevance count as "the same thing again"
+SAME_UPDATE = 0.65  # the same, for the latest version of something that changed
 SAME_MEANING = 0.55  # a moment whose text vector is this close to the question's is about it, whatever its words
 EMPTY = "Ask me something about what you recorded, for example \"What did Alice ask me to buy?\""
 FOREIGN = "I can only read questions in English so far; please ask in English."
@@ -120,6 +121,10 @@ class Reasoner:
             if following:
                 return following, following + candidates
         fact_moments = self._fact_moments(facts, candidates)
+        if fact_moments and q.time.order is Order.LATEST and candidates and candidates[0].relevance >= MIN_RELEVANCE:
+            # "What did it end up costing?": the latest moment about it, whether a fact was read there or not.
+            latest = {m.event.id: m for m in fact_moments + self._matching(q, candidates)}
+            return sorted(latest.values(), key=lambda m: m.event.start, reverse=True), candidates
         if fact_moments:
             return fact_moments + [m for m in candidates if m.event.id not in {f.event.id for f in fact_moments}], candidates
         if not candidates or candidates[0].relevance < MIN_RELEVANCE:
@@ -164,7 +169,9 @@ class Reasoner:
     def _matching(self, q: Question, candidates: list[Candidate]) -> list[Candidate]:
         """The events that answer the question, in the order the question's logic wants them."""
         best = candidates[0].relevance
-        same = [m for m in candidates if m.relevance >= SAME_MATCH * best]
+        # A later word on something is often put otherwise ("your bike is ready, it came to 170"): looser for updates.
+        share = SAME_UPDATE if q.time.order is Order.LATEST else SAME_MATCH
+        same = [m for m in candidates if m.relevance >= share * best]
         if q.time.order is Order.LATEST or q.future:  # what lies ahead: the latest word on it wins
             return sorted(same, key=lambda m: m.event.start, reverse=True)
         if q.time.order is Order.EARLIEST:
@@ -319,8 +326,13 @@ class Reasoner:
         if q.kind is Kind.WHERE and q.said_place:  # the place was named aloud, wherever I was then
             return max(w * c.said(choice, q.keywords, m.event) for w, m in ranked)
         if q.kind is Kind.WHERE:
-            if fact is not None and fact.where and (q.future or q.modality == "heard"):
-                return max(c.overlap(choice, fact.where), c.overlap(choice, fact.text) * 0.8)
+            if fact is not None and (q.future or q.modality == "heard"):
+                # What was said of where it will be: the first fact and what else was said with it weigh most.
+                first = facts[0].fact.event_id
+                return max(
+                    (1.0 if f.fact.event_id == first else 0.5) * max(c.overlap(choice, f.fact.where or ""), 0.9 * c.overlap(choice, f.fact.text))
+                    for f in facts[:4]
+                )
             return max(w * c.place_support(choice, m.event) for w, m in ranked)
         if q.kind is Kind.WHEN:
             target = _target(q, top, quotes.get(top.id), fact)
@@ -363,7 +375,7 @@ class Reasoner:
         similarity = self.embedder.embed([s.text for s in found]) @ question_vector
         best: dict[str, tuple[float, str]] = {}
         for sim, s in zip(similarity, found):
-            score = float(sim) + 0.3 * c.covered(q.keywords, s.text) + 0.1 * (q.kind is Kind.HOW_MUCH and bool(c.money_in(s.text)))
+            score = float(sim) + 0.3 * c.covered(q.keywords, s.text) + 0.3 * (q.kind is Kind.HOW_MUCH and bool(c.money_in(s.text)))
             if s.event_id not in best or score > best[s.event_id][0]:
                 best[s.event_id] = (score, s.text)
         return {event_id: sentence for event_id, (_, sentence) in best.items()}
@@ -386,9 +398,10 @@ def _supporting(matching: list[Candidate], candidates: list[Candidate]) -> list[
 
 
 def _amounts(event: Event, quote: str | None, fact: Fact | None) -> list[float]:
-    """Amounts of money for a "how much" question, the most likely first: the fact's price, then the
-    best sentence, the rest of what was said, and what was read (a price board, a receipt)."""
-    found = [fact.price] if fact is not None and fact.price is not None else []
+    """Amounts of money for a "how much" question, the most likely first: the fact's price (when it
+    was said in this moment), then the best sentence, the rest of what was said, and what was read
+    (a price board, a receipt)."""
+    found = [fact.price] if fact is not None and fact.price is not None and fact.event_id == event.id else []
     return found + c.money_in(quote or "") + c.money_in(event.transcript) + c.money_in(" ".join(event.visible_text), need_cue=False)
 
 
@@ -426,6 +439,8 @@ def _people_in(event: Event) -> list[str]:
     themselves ("I'm Carlos", "it's Leo" on a call) and the named voices."""
     named = [p for p in event.people if not p.startswith("person-")]
     heard = [n for s in c.sentences(event) for n in introduced_names(s.text)]
+    if any(p.startswith("person-") for p in event.people):  # someone unnamed in view: the wearer calls them by name
+        heard += [n for s in c.sentences(event) if s.speaker == "me" for n in addressed_names(s.text)]
     voices = [q.speaker for q in event.quotes if q.speaker and q.speaker != "me" and not q.speaker.lower().startswith("speaker")]
     return list(dict.fromkeys(named + heard + voices + [p for p in event.people if p.startswith("person-")]))
 
