@@ -54,7 +54,7 @@ class TimeConstraint:
 
 
 def resolve(question: str, at: datetime) -> TimeConstraint:
-    text = " " + re.sub(r"[^\w:\- ]+", " ", question.lower()) + " "
+    text = " " + re.sub(r"[^\w:\- ]+|(?<!\d):|:(?!\d)", " ", question.lower()) + " "  # "Wednesday: yes or no?"
     phrases: list[str] = []
     order = _order(text, phrases)
     day = _day(text, at, phrases)
@@ -65,6 +65,9 @@ def resolve(question: str, at: datetime) -> TimeConstraint:
         window = _span_words(text, at, phrases)
         return TimeConstraint(_clip(window, at), order, tuple(phrases))
     base = day if day is not None else at.date()
+    if day is not None and part is None and re.search(r" since (last |this |on )?\S+", text):
+        phrases.append("since")  # "since Thursday": from that day up to now
+        return TimeConstraint(_clip(TimeWindow(_at(base, 0, at), at), at), order, tuple(phrases))
     if part is None:
         start, end = _at(base, 0, at), _at(base, 24, at)
     else:

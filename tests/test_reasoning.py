@@ -443,3 +443,14 @@ def test_the_llm_reader_is_given_the_facts_it_may_cite(plans: Reasoner, fake_llm
     prompt = fake.requests[-1]["body"]["messages"][-1]["content"]
     facts = prompt.split("Facts", 1)[1]
     assert "for Sat 07 Mar 10:00" in facts and "The vet is on Saturday at ten" in facts
+
+
+@pytest.mark.parametrize("question", ["Team lunch location, please.", "Green Market receipt total?", "Friday night caller?",
+                                      "What did José say about the café?"])  # fmt: skip
+def test_terse_english_is_not_taken_for_another_language(question: str) -> None:
+    assert analyse(question, AT).language_ok
+
+
+def test_choices_that_say_yes_and_no_make_a_yes_no_question(errands: Reasoner) -> None:
+    answer = errands.ask("Sunrise Bakery on Wednesday: yes or no?", AT, {"A": "Yes, with Alice", "B": "No"})
+    assert answer.choice == "B", answer.text

@@ -139,3 +139,8 @@ def test_resolve_ahead(text: str, start: str, end: str) -> None:
 def test_resolve_ahead_without_a_time_and_names_day() -> None:
     assert resolve_ahead("could you grab batteries", WEDNESDAY) is None
     assert names_day("dinner on Friday at 8") and not names_day("move dinner to eight")
+
+
+def test_since_a_day_runs_up_to_the_asking_moment() -> None:
+    window = resolve("How many times have I been to the gym since Monday?", AT).window
+    assert window is not None and (window.start.isoformat(), window.end) == ("2026-03-02T00:00:00+01:00", AT)

@@ -190,6 +190,7 @@ def money_in(text: str, *, need_cue: bool = True) -> list[float]:
     """Every amount of money in a text, in order: "$18.50", "two hundred dollars", "that's twelve fifty"
     (a bare "18.50" too when `need_cue` is off, as on a receipt)."""
     found: list[float] = []
+    text = re.sub(r"(\d) \.(\d)", r"\1.\2", text)  # Whisper writes "$5 .75"
     while (hit := find_price(text, need_cue=need_cue)) is not None:
         found.append(hit[0])
         text = text[hit[2][1] :]

@@ -49,9 +49,10 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
                  r"|\bwhat (was|is|'s) the (price|cost|total|bill)\b|\bwhat did .* (cost|costing|charge|come to)\b|\bprice of\b"
                  r"|\bend(ed)? up (costing|paying|being)\b"),
     ("who", r"\b(who|whom|whose)\b|\bwhich (person|people|friend|one of them)\b|\bwith whom\b"
-            r"|\bwhat('s| is| was) (the |his |her |their )?name\b|\bwhat (was|is) (he|she|the \w+) called\b"),
+            r"|\bwhat('s| is| was) (the |his |her |their )?name\b|\bwhat (was|is) (he|she|the \w+) called\b"
+            r"|\b(caller|companions?)\b|\bname\?"),
     ("where", r"\bwhere\b|\bwhich (place|shop|store|room|city|cafe|restaurant|bar|spot)\b|\bwhat (place|shop|store)\b"),
-    ("when", r"\bwhen\b|\bwhat time\b|\bwhat day\b|\bwhich day\b|\bwhat date\b|\bhow long ago\b"),
+    ("when", r"\bwhen\b|\bwhat time\b|\bwhat day\b|\bwhich day\b|\bwhat date\b|\bhow long ago\b|\bwhat hour\b"),
     ("yes_no", r"^\s*(did|do|does|was|were|is|are|have|has|had|am|will|can|could|should)\s+(i|we|you|he|she|they|it|there|\w+)\b"),
 )  # fmt: skip
 
@@ -74,7 +75,7 @@ YES = r"^\s*(yes|yeah|yep|he did|she did|i did|they did|it was|correct)\b"
 NO = r"^\s*(no|nope|not|he didn't|she didn't|i didn't|they didn't|never)\b"
 
 # "What did it end up costing?", "where's the key now?": the latest version of something that changed.
-UPDATE = r"\b(end(ed)? up|in the end|finally|now|right now|currently|anymore|at the moment|these days|latest|after all)\b"
+UPDATE = r"\b(end(ed)? up|in the end|finally|final|actually|now|right now|currently|anymore|at the moment|these days|latest|after all)\b"
 
 # A question about what lies ahead of the asking moment: plans, appointments, things to bring.
 FUTURE = (
@@ -114,6 +115,12 @@ CLOCK_PREFIX = r"\b(at|around|about|near|by|circa|approximately)\s+"
 ENGLISH_HINTS = frozenset(
     "the a an i me my you your did do does was were is are what who where when how which why to of at in on with and "
     "or have has had it this that there can could would should will".split()
+)
+
+# Function words of other languages: a question full of them is not English, whatever its letters.
+FOREIGN_HINTS = frozenset(
+    "que qué quoi est-ce qu'est ce les des une el los las del por para cómo dónde cuándo quién der die das und ist ich "
+    "wo wer wann wie je tu il elle nous vous mi ti che cosa dove quando chi sono ho hai".split()
 )
 
 PLACE_GENERIC = frozenset(

@@ -103,7 +103,7 @@ def analyse(text: str, at: datetime, known_people: Iterable[str] = (), known_pla
     if clock is not None:
         time = TimeConstraint(TimeWindow(clock - CLOCK_SLACK, min(clock + CLOCK_SLACK, at)), None, time.phrases)
     said_place = kind is Kind.WHERE and (
-        (modality == "heard" and not re.search(r"\bwhere (was|am|were|did|do|have) i\b", lowered))
+        (modality == "heard" and not re.search(r"\bwhere (was|am|were|did|do|have) (i|we)\b|\bwhere (i|we) (was|were|am|went)\b", lowered))
         or bool(re.search(r"\bwhere (is|are|was|were|does|did|do) (?!i\b)\w+(?: \w+)? (from|come from|live|grow up|grew up|born)\b", lowered))
     )
     fact_kinds = tuple(name for name, pattern in cues.FACT_CUES.items() if cues.matches(pattern, lowered))
@@ -112,7 +112,8 @@ def analyse(text: str, at: datetime, known_people: Iterable[str] = (), known_pla
     negated = bool(re.search(r"\b(which|what|who)\b", lowered)) and cues.matches(cues.NEGATION, _without_quotes(lowered))
     hints = sum(1 for w in words if w in cues.ENGLISH_HINTS)
     foreign_letters = bool(re.search(r"[^\x00-\x7f\u2018-\u201d]", text))
-    language_ok = len(words) < 2 or hints >= (2 if foreign_letters else 1)
+    foreign = sum(1 for w in re.findall(r"[^\W\d_]+(?:['-][^\W\d_]+)?", lowered) if w in cues.FOREIGN_HINTS)
+    language_ok = foreign < 2 + hints and not (foreign_letters and hints < 2)
     return Question(
         text, at, kind, time, people, places, modality, habit or most, daily_hours if habit else None, keywords,
         said_place, negated, future, target, clock, _sequence(lowered), fact_kinds, most, language_ok,

@@ -12,7 +12,9 @@ supports the others.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -39,6 +41,8 @@ from egomem.store.base import EventStore
 from egomem.timeexpr import Order, resolve_ahead
 
 EVIDENCE = 5
+SENTENCE_CACHE = 8192  # sentence vectors kept (1.5 kB each)
+SENTENCES_READ = (3, 10)  # the answer's quote is weighed by meaning in this many leading moments, this many sentences each
 MIN_RELEVANCE = 0.30  # below this the best event is not about the question: abstain rather than guess
 SAME_MATCH = 0.75  # events within this share of the best relevance count as "the same thing again"
 SAME_UPDATE = 0.65  # the same, for the latest version of something that changed
@@ -63,6 +67,7 @@ class Reasoner:
         self.reader = reader  # optional: an LLM writes the answer from the evidence planned here
         self.retriever = Retriever(store)
         self.facts = FactRecall(store)
+        self._sentences: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def ask(self, text: str, at: datetime, choices: Mapping[str, str] | None = None) -> Answer:
         if at.tzinfo is None:
@@ -78,20 +83,20 @@ class Reasoner:
         if not q.language_ok:
             return Answer(text, FOREIGN, [], abstained=True)
         choices = {k: v for k, v in (choices or {}).items() if str(v).strip()}
+        if len(choices) >= 2 and sum(c.cues.matches(c.cues.YES, v) or c.cues.matches(c.cues.NO, v) for v in choices.values()) >= 2:
+            q = replace(q, kind=Kind.YES_NO)  # "Gym yesterday: yes or no?" is asked by its choices
         # One batch: the question, the question with each choice (to retrieve each choice's
         # evidence), and each choice alone (to compare with events).
         vectors = self.embedder.embed([q.text] + [f"{q.text} {v}" for v in choices.values()] + list(choices.values()))
         query_vectors, choice_vectors = vectors[: 1 + len(choices)], dict(zip(choices, vectors[1 + len(choices) :]))
         if q.habit and q.kind in (Kind.WHERE, Kind.WHO):
             return self._habit(q, choices, query_vectors)
-        facts = self.facts.find(q, vectors[0]) if self._wants_facts(q) else []
-        matching, candidates = self._plan(q, query_vectors, facts)
+        matching, candidates, facts = self._plan(q, query_vectors, vectors[0])
         if not matching and not facts and q.time.window is not None and q.kind not in (Kind.YES_NO, Kind.COUNT):
             # Nothing then: the time words may name the thing asked about ("dinner plans", "the poster
             # for March 6", "what to bring on Tuesday"), not when it was heard. Look at all of memory.
             q = unbounded(q)
-            facts = self.facts.find(q, vectors[0]) if self._wants_facts(q) else []
-            matching, candidates = self._plan(q, query_vectors, facts)
+            matching, candidates, facts = self._plan(q, query_vectors, vectors[0])
         if not matching:
             return self._choose(q, choices, [], [], {}, facts, NO_MEMORY, abstained=True)
         evidence_events = _supporting(matching, candidates)
@@ -108,28 +113,29 @@ class Reasoner:
     def _wants_facts(q: Question) -> bool:
         return q.future or bool(q.fact_kinds) or q.kind is Kind.HOW_MUCH
 
-    def _plan(self, q: Question, query_vectors: np.ndarray, facts: list[FoundFact]) -> tuple[list[Candidate], list[Candidate]]:
-        """(the moments that answer, in the order the question's logic wants; all candidates found)."""
+    def _plan(self, q: Question, query_vectors: np.ndarray, question_vector: np.ndarray) -> tuple[list[Candidate], list[Candidate], list[FoundFact]]:
+        """(the moments that answer, in the order the question's logic wants; all candidates found; the facts they rest on)."""
         if q.kind is Kind.COUNT and (q.places or q.people):
             counted = self.retriever.occasions(q)
-            return counted, counted
+            return counted, counted, []
         searchable = bool(q.keywords or q.people or q.places) and q.clock is None
         candidates = self.retriever.search(q, query_vectors) if searchable else self.retriever.browse(q)
         candidates = self.retriever.constrain(q, candidates)
+        facts = _about(self.facts.find(q, question_vector), candidates) if self._wants_facts(q) else []
         if q.sequence is not None:
             following = self.retriever.next_to(q, self._anchors(q, candidates))
             if following:
-                return following, following + candidates
+                return following, following + candidates, facts
         fact_moments = self._fact_moments(facts, candidates)
         if fact_moments and q.time.order is Order.LATEST and candidates and candidates[0].relevance >= MIN_RELEVANCE:
             # "What did it end up costing?": the latest moment about it, whether a fact was read there or not.
             latest = {m.event.id: m for m in fact_moments + self._matching(q, candidates)}
-            return sorted(latest.values(), key=lambda m: m.event.start, reverse=True), candidates
+            return sorted(latest.values(), key=lambda m: m.event.start, reverse=True), candidates, facts
         if fact_moments:
-            return fact_moments + [m for m in candidates if m.event.id not in {f.event.id for f in fact_moments}], candidates
+            return fact_moments + [m for m in candidates if m.event.id not in {f.event.id for f in fact_moments}], candidates, facts
         if not candidates or candidates[0].relevance < MIN_RELEVANCE:
-            return [], candidates
-        return self._matching(q, candidates), candidates
+            return [], candidates, facts
+        return self._matching(q, candidates), candidates, facts
 
     def _anchors(self, q: Question, candidates: list[Candidate]) -> list[Candidate]:
         """The moments "after the bank" is measured from: at a place named like the anchor, else the
@@ -239,7 +245,7 @@ class Reasoner:
             return f"{c.join_names(people) if people else 'no one I could recognise'} {context}."
         if q.kind is Kind.WHERE and q.said_place and quote:
             return f"{c.extract(q, quote)} {context}."
-        if q.kind is Kind.WHERE and fact is not None and fact.where and (q.future or q.modality == "heard"):
+        if q.kind is Kind.WHERE and fact is not None and fact.where and (q.future or q.said_place):
             return f"{fact.where} ({fact.text})."
         if q.kind is Kind.WHERE:
             signs = f" (signs in view: {', '.join(top.visible_text[:3])})" if top.visible_text and not (top.place and top.place.name) else ""
@@ -326,7 +332,7 @@ class Reasoner:
         if q.kind is Kind.WHERE and q.said_place:  # the place was named aloud, wherever I was then
             return max(w * c.said(choice, q.keywords, m.event) for w, m in ranked)
         if q.kind is Kind.WHERE:
-            if fact is not None and (q.future or q.modality == "heard"):
+            if fact is not None and (q.future or q.said_place):
                 # What was said of where it will be: the first fact and what else was said with it weigh most.
                 first = facts[0].fact.event_id
                 return max(
@@ -366,19 +372,46 @@ class Reasoner:
             quote=quote or e.caption, keyframe=e.keyframes[0] if e.keyframes else None, relevance=round(cand.relevance, 4),
         )  # fmt: skip
 
+    def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors, each sentence embedded once: the moments a life's questions land on recur,
+        and embedding their sentences was most of an answer's time."""
+        cache = self._sentences
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        for text, vector in zip(missing, self.embedder.embed(missing) if missing else []):
+            cache[text] = vector
+        for text in texts:
+            cache.move_to_end(text)
+        while len(cache) > SENTENCE_CACHE:
+            cache.popitem(last=False)
+        return np.stack([cache[t] for t in texts])
+
     def _best_sentences(self, q: Question, question_vector: np.ndarray, events: list[Event]) -> dict[str, str]:
         """For each event, the spoken sentence closest to the question (one embedding batch); a sentence
         with the question's content words beats a greeting that only shares its time words ("morning")."""
-        found = [s for e in events for s in c.sentences(e)]
-        if not found:
-            return {}
-        similarity = self.embedder.embed([s.text for s in found]) @ question_vector
         best: dict[str, tuple[float, str]] = {}
+        found: list[c.Sentence] = []
+        for rank, event in enumerate(events):
+            said = sorted(c.sentences(event), key=lambda s: c.covered(q.keywords, s.text), reverse=True)
+            if rank < SENTENCES_READ[0]:  # the leading moments: read closely, by meaning and words
+                found += said[: SENTENCES_READ[1]]
+            elif said:  # the rest of the evidence: by its words alone
+                best[event.id] = (0.0, said[0].text)
+        if not found:
+            return {event_id: sentence for event_id, (_, sentence) in best.items()}
+        similarity = self._sentence_vectors([s.text for s in found]) @ question_vector
         for sim, s in zip(similarity, found):
             score = float(sim) + 0.3 * c.covered(q.keywords, s.text) + 0.3 * (q.kind is Kind.HOW_MUCH and bool(c.money_in(s.text)))
             if s.event_id not in best or score > best[s.event_id][0]:
                 best[s.event_id] = (score, s.text)
         return {event_id: sentence for event_id, (_, sentence) in best.items()}
+
+
+def _about(facts: list[FoundFact], candidates: list[Candidate]) -> list[FoundFact]:
+    """The facts whose moment is about the question about as well as the best moment found ("bring
+    the guitar" is not "bring the headphones", however alike the two facts look)."""
+    by_id = {m.event.id: m for m in candidates}
+    best = candidates[0].relevance if candidates else 0.0
+    return [f for f in facts if f.fact.event_id not in by_id or by_id[f.fact.event_id].relevance >= SAME_MATCH * best]
 
 
 def _supporting(matching: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:

@@ -8,12 +8,13 @@ matched by the plan's target time, not by when it was said.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from egomem.memory.facts import Fact, FactStatus
-from egomem.reasoning.question import Question, tokens
+from egomem.reasoning.question import Kind, Question, tokens
 from egomem.reasoning.retrieval import same_person
 from egomem.reasoning.types import FactEvidence
 from egomem.store.base import EventStore
@@ -59,8 +60,13 @@ class FactRecall:
                 if covered > 0 and q.target is not None and q.target.start <= fact.target_start < q.target.end:
                     score += 0.25
             if q.fact_kinds and fact.kind.value in q.fact_kinds:
-                score += 0.05
+                score += 0.15
+            if fact.speaker == "me" and _asked_of_me(q):
+                score -= 0.2  # "what did Bob ask me to do?" is not what I said I would do
             found.append(FoundFact(fact, score))
+        if q.people and q.modality == "heard" and q.kind is not Kind.WHO:
+            # "What did Bob remind me of?": Bob's words, unless no fact names him (a voice never named).
+            found = [f for f in found if _involves(f.fact, q.people)] or found
         found = sorted((f for f in found if f.relevance >= MIN_FACT_RELEVANCE), key=lambda f: f.relevance, reverse=True)
         if found and (q.future or q.time.order is Order.LATEST):
             # What lies ahead, or what it is now: of the facts about it, the latest word wins.
@@ -68,6 +74,10 @@ class FactRecall:
             near.sort(key=lambda f: f.fact.said_at, reverse=True)
             found = near + [f for f in found if f not in near]
         return found
+
+
+def _asked_of_me(q: Question) -> bool:
+    return bool(re.search(r"\b(ask|asked|tell|told|remind|reminded|want|wanted|wants|need|needs|needed)s? me\b", q.text, re.I))
 
 
 def _involves(fact: Fact, people: tuple[str, ...]) -> bool:
