@@ -302,23 +302,10 @@ class EdgeEventStore(LockedShard):
             changed.append((_point_id(event.id), {"people": people, "identity_ids": ids, "caption": caption}, document))
         if not changed:
             return 0
-        documents = [(pid, doc) for pid, _, doc in changed if doc is not None]
-        text_vectors = embed([doc for _, doc in documents]) if embed is not None and documents else None
         with qdrant_errors(f"could not relabel people in the event store at {self.path}"):
             for pid, payload, _ in changed:
                 self.shard.update(qe.UpdateOperation.set_payload([pid], payload))
-            for k, (pid, doc) in enumerate(documents):
-                vectors: dict[str, Any] = {}
-                if text_vectors is not None:
-                    _check_len(text_vectors[k], self.text_dim, f"text vector of event {pid}")
-                    vectors[TEXT] = [float(x) for x in text_vectors[k]]
-                keywords = self._bm25.embed_document(doc)
-                if keywords.indices:
-                    vectors[KEYWORDS] = keywords
-                else:
-                    self.shard.update(qe.UpdateOperation.delete_vectors([pid], [KEYWORDS]))
-                if vectors:
-                    self.shard.update(qe.UpdateOperation.update_vectors([qe.PointVectors(pid, vectors)]))
+            self._rewrite_documents([(pid, doc) for pid, _, doc in changed if doc is not None], embed)
             self.shard.flush()
         return len(changed)
 
