@@ -42,6 +42,7 @@ from egomem.timeexpr import Order, resolve_ahead
 
 EVIDENCE = 5
 SENTENCE_CACHE = 8192  # sentence vectors kept (1.5 kB each)
+SENTENCE_WORDS = 40  # words of a sentence that its vector is made from
 SENTENCES_READ = (3, 10)  # the answer's quote is weighed by meaning in this many leading moments, this many sentences each
 MIN_RELEVANCE = 0.30  # below this the best event is not about the question: abstain rather than guess
 SAME_MATCH = 0.75  # events within this share of the best relevance count as "the same thing again"
@@ -377,7 +378,9 @@ class Reasoner:
         and embedding their sentences was most of an answer's time."""
         cache = self._sentences
         missing = list(dict.fromkeys(t for t in texts if t not in cache))
-        for text, vector in zip(missing, self.embedder.embed(missing) if missing else []):
+        # A sentence Whisper never closed can run on for a minute: its start says what it is about.
+        heads = [" ".join(t.split()[:SENTENCE_WORDS]) for t in missing]
+        for text, vector in zip(missing, self.embedder.embed(heads) if missing else []):
             cache[text] = vector
         for text in texts:
             cache.move_to_end(text)
