@@ -109,6 +109,13 @@ def test_text_read_at_every_place_is_not_a_name() -> None:
     assert title_case("FRESH MARKET") == "Fresh Market" and title_case("McDonald's") == "McDonald's"
 
 
+def test_a_name_someone_is_called_by_names_no_place() -> None:
+    """The dog's name on its bowl, read on most visits home, is not the name of home; the bakery's sign is a name."""
+    home = [visit(f"h{i}", north(SHOP, i), day=i, signs=("MAX",), said="Okay Max, breakfast time." if i == 0 else "") for i in range(3)]
+    bakery = [visit("b1", north(SHOP, 900), signs=("SUNRISE BAKERY",)), visit("b2", north(SHOP, 905), day=1)]
+    assert sorted(p.name or "" for p in cluster_places(home + bakery)) == ["", "Sunrise Bakery"]
+
+
 def test_a_name_heard_there_names_a_place_without_signs(store: EdgeEventStore, book: DiscoveredPlaceBook) -> None:
     store.upsert([visit("heard", SHOP, said="Hi! Welcome to Harbor Books, let me know if you need help.", people=("Alice",)),
                   visit("quiet", north(SHOP, 30), day=1),

@@ -82,7 +82,7 @@ _CALL_INTRODUCTIONS = [
 ]
 _ADDRESSES = [
     re.compile(
-        rf"(?i:\b(?:thanks|thank you|thx|cheers|hi|hello|hey|bye|goodbye|good morning|good night|morning|"
+        rf"(?i:\b(?:thanks|thank you|thx|cheers|hi|hello|hey|bye|goodbye|good morning|good night|morning|okay|ok|come on|"
         rf"see you|see ya|welcome|excuse me|sorry|nice to meet you|congratulations|congrats)\s*,?\s+){_NAME}{_END}"
     ),
     re.compile(

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from egomem.memory.events import DAY_SUMMARY_RECORDING, Event
+from egomem.memory.naming import addressed_names, introduced_names
 from egomem.memory.places import KnownPlace, NamedPlace, distance_m, named_place_at
 from egomem.types import GeoPoint
 
@@ -119,7 +120,10 @@ def cluster_places(
         near.add(event, None if visual else point)
 
     people = {p.lower() for e in events for p in e.people}
-    signs = _candidates(clusters, lambda e: list(enumerate(e.visible_text)), people=set())
+    # Names people (and pets) are called by or give themselves ("okay Max, breakfast time", "I'm
+    # Karen") name no place, however often they are read on a note or a bowl there.
+    called = people | {n.lower() for e in events for q in e.quotes for n in addressed_names(q.text) + introduced_names(q.text)}
+    signs = _candidates(clusters, lambda e: list(enumerate(e.visible_text)), people=called)
     spoken = _candidates(clusters, lambda e: [(0, m) for q in e.quotes for m in _spoken_names(q.text)], people)
     places = []
     for c in clusters:
