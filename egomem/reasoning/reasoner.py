@@ -32,6 +32,8 @@ from egomem.reasoning.retrieval import (
     at_place,
     at_places,
     distinct_occasions,
+    named_speakers,
+    named_voice,
     place_key,
     present,
     same_person,
@@ -465,7 +467,7 @@ def _asks_target(q: Question) -> bool:
 def _speaker_of(event: Event, sentence: str | None) -> str | None:
     """The named person (not the wearer, not an anonymous voice) who said the sentence."""
     for s in c.sentences(event):
-        if sentence and sentence in s.text and s.speaker and s.speaker != "me" and not s.speaker.lower().startswith("speaker"):
+        if sentence and sentence in s.text and named_voice(s.speaker):
             return s.speaker
     return None
 
@@ -477,8 +479,7 @@ def _people_in(event: Event) -> list[str]:
     heard = [n for s in c.sentences(event) for n in introduced_names(s.text)]
     if any(p.startswith("person-") for p in event.people):  # someone unnamed in view: the wearer calls them by name
         heard += [n for s in c.sentences(event) if s.speaker == "me" for n in addressed_names(s.text)]
-    voices = [q.speaker for q in event.quotes if q.speaker and q.speaker != "me" and not q.speaker.lower().startswith("speaker")]
-    return list(dict.fromkeys(named + heard + voices + [p for p in event.people if p.startswith("person-")]))
+    return list(dict.fromkeys(named + heard + named_speakers(event) + [p for p in event.people if p.startswith("person-")]))
 
 
 def _hour(t: datetime) -> float:

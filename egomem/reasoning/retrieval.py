@@ -79,7 +79,7 @@ class Retriever:
         if q.people and q.kind is not Kind.WHO:  # "who was with Bob" would otherwise answer Bob
             candidates = [c for c in candidates if present(q.people, c.event) or said_by_any(q.people, c.event)] or candidates
         if q.kind is Kind.WHO:  # only events with someone in them (or a named voice) can say who
-            candidates = [c for c in candidates if c.event.people or _named_speakers(c.event)] or candidates
+            candidates = [c for c in candidates if c.event.people or named_speakers(c.event)] or candidates
         if q.clock is not None:
             near = [c for c in candidates if _seconds_from(c.event, q.clock) <= 45 * 60]
             candidates = sorted(near, key=lambda c: _seconds_from(c.event, q.clock)) or candidates  # type: ignore[arg-type]
@@ -178,8 +178,13 @@ def said_by_any(people: Sequence[str], event: Event) -> bool:
     return any(q.speaker and same_person(p, q.speaker) for p in people for q in event.quotes)
 
 
-def _named_speakers(event: Event) -> list[str]:
-    return [q.speaker for q in event.quotes if q.speaker and q.speaker != "me" and not re.match(r"speaker[ -]?\d+$", q.speaker)]
+def named_voice(speaker: str | None) -> bool:
+    """A speaker label that names someone: not the wearer ("me"), not an anonymous "speaker 2"."""
+    return bool(speaker) and speaker != "me" and not re.match(r"speaker[ -]?\d+$", speaker or "", re.IGNORECASE)
+
+
+def named_speakers(event: Event) -> list[str]:
+    return [q.speaker for q in event.quotes if q.speaker and named_voice(q.speaker)]
 
 
 def same_person(a: str, b: str) -> bool:
